@@ -1,0 +1,45 @@
+/**
+ * What the hot path needs to answer an introspection without the database. Holds the keyed hash
+ * (compared in constant time on every hit), never the token value.
+ */
+export interface CachedToken {
+  id: string
+  accountId: string
+  username: string
+  accountKind: 'admin' | 'customer' | 'service'
+  tokenKind: 'pat' | 'lgn' | 'svc'
+  hash: string
+  /** null = all of the owner's permissions (login tokens) */
+  scopes: string[] | null
+  /** the owner's permissions when the entry was filled */
+  permissions: string[]
+  iat: number
+  exp: number | null
+}
+
+export type CacheLookup = { hit: true; entry: CachedToken } | { hit: false }
+
+/**
+ * Read-through cache contract (DESIGN.md §3), shared by Redis and the in-process cache:
+ * - `get` never throws: a cache fault is a miss (the caller then asks the database);
+ * - `fill` never overwrites an invalidation marker, so a fill racing a revoke cannot resurrect;
+ * - `invalidate` replaces entries with markers that outlive any fill in flight, then publishes.
+ */
+export interface TokenCache {
+  readonly kind: 'redis' | 'memory'
+  get(id: string): Promise<CacheLookup>
+  fill(entry: CachedToken, ttlSeconds: number): Promise<void>
+  invalidate(ids: readonly string[]): Promise<void>
+  ping(): Promise<void>
+  close(): Promise<void>
+  /** counters for metrics and tests */
+  readonly stats: CacheStats
+}
+
+export interface CacheStats {
+  hits: number
+  misses: number
+  errors: number
+}
+
+export const TOMBSTONE = '!'

@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely'
+import { createPool } from 'mysql2'
+import type { Config } from '../config.js'
+import type { Database } from './tables.js'
+
+export interface DatabaseHandle {
+  db: Kysely<Database>
+  dialect: 'mysql' | 'sqlite'
+  /** where the embedded database lives (sqlite only) */
+  file?: string
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+type DbConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DB_POOL_SIZE' | 'DB_QUEUE_LIMIT' | 'DB_CONNECT_TIMEOUT_MS'>
+
+export function sqliteFile(config: Pick<Config, 'DATA_DIR'>): string {
+  return resolve(join(config.DATA_DIR, 'authority.sqlite'))
+}
+
+/** Opens the pool once per process: MySQL when DATABASE_URL is set, else the embedded SQLite file. */
+export function openDatabase(config: DbConfig): DatabaseHandle {
+  if (config.DATABASE_URL !== undefined) {
+    const pool = createPool({
+      uri: config.DATABASE_URL,
+      connectionLimit: config.DB_POOL_SIZE,
+      // A bounded wait queue: past it mysql2 fails fast instead of queueing without end.
+      queueLimit: config.DB_QUEUE_LIMIT,
+      connectTimeout: config.DB_CONNECT_TIMEOUT_MS,
+      enableKeepAlive: true,
+      timezone: 'Z',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      charset: 'utf8mb4'
+    })
+    const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) })
+    return {
+      db,
+      dialect: 'mysql',
+      ping: async () => {
+        await sql`select 1`.execute(db)
+      },
+      close: () => db.destroy()
+    }
+  }
+  mkdirSync(config.DATA_DIR, { recursive: true, mode: 0o700 })
+  const file = sqliteFile(config)
+  const sqlite = new SqliteDatabase(file)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('busy_timeout = 5000')
+  sqlite.pragma('foreign_keys = ON')
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  return {
+    db,
+    dialect: 'sqlite',
+    file,
+    ping: async () => {
+      await sql`select 1`.execute(db)
+    },
+    close: () => db.destroy()
+  }
+}

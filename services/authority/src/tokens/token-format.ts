@@ -1,0 +1,138 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { crc32 } from 'node:zlib'
+import type { SigningKey } from '../config.js'
+
+/**
+ * The token value (DESIGN.md §4):
+ *
+ *   <prefix>_<kind>_<body>          body = base64url of 99 bytes, always 132 characters
+ *
+ *   body bytes  0      version (1)
+ *               1..8   signing key id, ASCII, zero-padded (8)
+ *               9..24  token id, the public accessor (16)
+ *              25..30  expiry, unix seconds, uint48; 0 = never (6)
+ *              31..62  secret, CSPRNG (32 bytes = 256 bits)
+ *              63..94  HMAC-SHA256(key[kid], "<prefix>_<kind>_" || bytes 0..62)
+ *              95..98  CRC32 of "<prefix>_<kind>_" || bytes 0..94
+ *
+ * Scanners match `<prefix>_(pat|lgn|svc)_[A-Za-z0-9_-]{132}` and validate the CRC32 offline.
+ * The HMAC covers the id, the expiry and the secret, so a forged or altered token is rejected in
+ * constant time before any cache or database is touched, and the expiry is readable without I/O.
+ */
+export const TOKEN_KINDS = ['pat', 'lgn', 'svc'] as const
+export type TokenKind = (typeof TOKEN_KINDS)[number]
+
+const VERSION = 1
+const KID_LEN = 8
+const ID_LEN = 16
+const SECRET_LEN = 32
+const TAG_LEN = 32
+const OFF_KID = 1
+const OFF_ID = OFF_KID + KID_LEN
+const OFF_EXP = OFF_ID + ID_LEN
+const OFF_SECRET = OFF_EXP + 6
+const OFF_TAG = OFF_SECRET + SECRET_LEN
+const OFF_CRC = OFF_TAG + TAG_LEN
+const BODY_LEN = OFF_CRC + 4
+export const TOKEN_BODY_CHARS = 132
+const MAX_EXP = 2 ** 48 - 1
+
+export function tokenRegex(prefix: string): RegExp {
+  return new RegExp(`^${prefix}_(pat|lgn|svc)_[A-Za-z0-9_-]{${TOKEN_BODY_CHARS}}$`)
+}
+
+export interface TokenClaims {
+  kind: TokenKind
+  kid: string
+  /** public token id (base64url, 22 chars) */
+  id: string
+  /** unix seconds, or null for a token that never expires */
+  exp: number | null
+}
+
+export type ParseResult =
+  | { ok: true; claims: TokenClaims }
+  | { ok: false; reason: 'malformed' | 'checksum' | 'unknown_key' | 'signature' }
+
+export function newTokenId(): string {
+  return randomBytes(ID_LEN).toString('base64url')
+}
+
+function tag(key: Buffer, head: string, bytes: Buffer): Buffer {
+  return createHmac('sha256', key).update(head).update(bytes).digest()
+}
+
+/** Builds a token value; the caller keeps only `hashToken(value)`. */
+export function encodeToken(
+  prefix: string,
+  kind: TokenKind,
+  key: SigningKey,
+  id: string,
+  exp: number | null,
+  secret: Buffer = randomBytes(SECRET_LEN)
+): string {
+  const idBytes = Buffer.from(id, 'base64url')
+  if (idBytes.length !== ID_LEN) throw new RangeError('token id must be 16 bytes')
+  if (exp !== null && (!Number.isInteger(exp) || exp <= 0 || exp > MAX_EXP)) throw new RangeError('bad expiry')
+  if (secret.length !== SECRET_LEN) throw new RangeError('secret must be 32 bytes')
+  const head = `${prefix}_${kind}_`
+  const body = Buffer.alloc(BODY_LEN)
+  body[0] = VERSION
+  body.write(key.kid, OFF_KID, KID_LEN, 'ascii')
+  idBytes.copy(body, OFF_ID)
+  body.writeUIntBE(exp ?? 0, OFF_EXP, 6)
+  secret.copy(body, OFF_SECRET)
+  tag(key.secret, head, body.subarray(0, OFF_TAG)).copy(body, OFF_TAG)
+  body.writeUInt32BE(crc32(body.subarray(0, OFF_CRC), crc32(head)), OFF_CRC)
+  return head + body.toString('base64url')
+}
+
+const BODY_RE = /^[A-Za-z0-9_-]+$/
+
+/**
+ * Checks shape, checksum and HMAC. Pure CPU, no I/O, never throws: any input gives an outcome.
+ * The checksum is checked first (cheap, and what a scanner checks); the tag in constant time.
+ */
+export function parseToken(value: unknown, prefix: string, keys: readonly SigningKey[]): ParseResult {
+  if (typeof value !== 'string' || value.length !== prefix.length + 5 + TOKEN_BODY_CHARS) {
+    return { ok: false, reason: 'malformed' }
+  }
+  const head = value.slice(0, prefix.length + 5)
+  const kind = head.slice(prefix.length + 1, prefix.length + 4) as TokenKind
+  if (head !== `${prefix}_${kind}_` || !TOKEN_KINDS.includes(kind)) return { ok: false, reason: 'malformed' }
+  const text = value.slice(head.length)
+  if (!BODY_RE.test(text)) return { ok: false, reason: 'malformed' }
+  const body = Buffer.from(text, 'base64url')
+  // base64url has spare bits in the last char; re-encoding rejects non-canonical spellings.
+  if (body.length !== BODY_LEN || body.toString('base64url') !== text || body[0] !== VERSION) {
+    return { ok: false, reason: 'malformed' }
+  }
+  if (body.readUInt32BE(OFF_CRC) !== crc32(body.subarray(0, OFF_CRC), crc32(head))) {
+    return { ok: false, reason: 'checksum' }
+  }
+  const kid = body.toString('ascii', OFF_KID, OFF_KID + KID_LEN).replace(/\0+$/, '')
+  const key = keys.find((k) => k.kid === kid)
+  if (key === undefined) return { ok: false, reason: 'unknown_key' }
+  const expected = tag(key.secret, head, body.subarray(0, OFF_TAG))
+  if (!timingSafeEqual(expected, body.subarray(OFF_TAG, OFF_CRC))) return { ok: false, reason: 'signature' }
+  const exp = body.readUIntBE(OFF_EXP, 6)
+  return {
+    ok: true,
+    claims: { kind, kid, id: body.subarray(OFF_ID, OFF_EXP).toString('base64url'), exp: exp === 0 ? null : exp }
+  }
+}
+
+/** Whether a string has our shape and checksum: the offline check secret scanners (and verifiers) do. */
+export function hasValidChecksum(value: string, prefix: string): boolean {
+  const r = parseToken(value, prefix, [])
+  return r.ok || r.reason === 'unknown_key'
+}
+
+/** The keyed hash stored at rest (never the value): HMAC-SHA256 with a pepper kept outside the DB. */
+export function hashToken(pepper: Buffer, value: string): Buffer {
+  return createHmac('sha256', pepper).update(value).digest()
+}
+
+export function hashesEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b)
+}
