@@ -1,0 +1,65 @@
+import type { FastifyRequest } from 'fastify'
+import { AppError } from '../errors.js'
+
+export type PresentedCredential =
+  | { scheme: 'bearer'; token: string; via: 'header' | 'query' }
+  | { scheme: 'basic'; username: string; secret: string }
+  | { scheme: 'none' }
+
+const QUERY_PARAMS = ['access_token', 'session'] as const
+
+function headerCount(request: FastifyRequest, name: string): number {
+  // Node keeps only the first Authorization header; count the raw ones to refuse ambiguity.
+  const raw = request.raw.rawHeaders
+  let n = 0
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) n++
+  return n
+}
+
+/**
+ * Reads the credential from the request (RFC 6750 §2): the Authorization header, or the
+ * `access_token` / `session` query parameter only when enabled. More than one way at once is a
+ * 400 invalid_request (§2, "MUST NOT use more than one method").
+ */
+export function readCredential(request: FastifyRequest, allowQuery: boolean): PresentedCredential {
+  const query = (request.query ?? {}) as Record<string, unknown>
+  const inQuery = QUERY_PARAMS.filter((p) => query[p] !== undefined)
+  if (inQuery.length > 0 && !allowQuery) {
+    throw new AppError('invalid_request', 'tokens in the query string are disabled; use the Authorization header', { bearerError: 'invalid_request' })
+  }
+  const headers = headerCount(request, 'authorization')
+  if (headers > 1) throw new AppError('invalid_request', 'more than one Authorization header', { bearerError: 'invalid_request' })
+  if (inQuery.length > 1 || (inQuery.length === 1 && headers === 1)) {
+    throw new AppError('invalid_request', 'give the token one way only', { bearerError: 'invalid_request' })
+  }
+  if (inQuery.length === 1) {
+    const value = query[inQuery[0]!]
+    if (typeof value !== 'string' || value === '') throw new AppError('invalid_request', 'empty token parameter', { bearerError: 'invalid_request' })
+    return { scheme: 'bearer', token: value, via: 'query' }
+  }
+  const header = request.headers.authorization
+  if (header === undefined || header === '') return { scheme: 'none' }
+  const space = header.indexOf(' ')
+  const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase()
+  const rest = space === -1 ? '' : header.slice(space + 1).trim()
+  if (scheme === 'bearer') {
+    if (rest === '' || /\s/.test(rest)) throw new AppError('invalid_request', 'malformed Bearer credential', { bearerError: 'invalid_request' })
+    return { scheme: 'bearer', token: rest, via: 'header' }
+  }
+  if (scheme === 'basic') {
+    const decoded = Buffer.from(rest, 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    if (colon <= 0) throw new AppError('invalid_request', 'malformed Basic credential')
+    // RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
+    try {
+      return {
+        scheme: 'basic',
+        username: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
+        secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '))
+      }
+    } catch {
+      throw new AppError('invalid_request', 'malformed Basic credential')
+    }
+  }
+  throw new AppError('invalid_request', 'unsupported authorization scheme; use Bearer', { bearerError: 'invalid_request' })
+}

@@ -1,0 +1,42 @@
+import type { TokenRow } from '../db/tables.js'
+import type { Account } from '../accounts/account-service.js'
+import type { TokenState } from '../tokens/token-store.js'
+
+const iso = (ms: number): string => new Date(ms).toISOString()
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms))
+
+/** The public view of a token row: never the hash, never the value. */
+export function tokenView(row: TokenRow, state: TokenState) {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    description: row.description,
+    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
+    preset: row.preset,
+    state,
+    created_at: iso(row.created_at),
+    expires_at: isoOrNull(row.expires_at),
+    revoked_at: isoOrNull(row.revoked_at),
+    parent_id: row.parent_id,
+    replaced_by: row.replaced_by
+  }
+}
+
+export function accountView(a: Account) {
+  return {
+    id: a.id,
+    username: a.username,
+    kind: a.kind,
+    permissions: a.permissions,
+    disabled: a.disabled,
+    created_at: iso(a.createdAt),
+    updated_at: iso(a.updatedAt)
+  }
+}
+
+/** ISO timestamp from a request → unix seconds (null stays null, absent stays undefined). */
+export function toUnixSeconds(value: string | null | undefined): number | null | undefined {
+  if (value === undefined || value === null) return value
+  return Math.floor(Date.parse(value) / 1000)
+}
