@@ -11,7 +11,8 @@ export interface LoginThrottleOptions {
 
 export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number }
 
-const KNOWN_CLIENT_DAYS = 30
+// under 24.8 days: the in-process limiter expires keys with setTimeout (a 32-bit delay)
+const KNOWN_CLIENT_DAYS = 14
 const KNOWN_CLIENT_FAILURES = 10
 const KNOWN_CLIENT_WINDOW = 900
 
