@@ -155,6 +155,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   })
   app.decorateRequest('principal', null)
 
+  // JSON everywhere (form too on the RFC routes); text/plain is not a format any route reads.
+  app.removeContentTypeParser('text/plain')
+
   app.addSchema(ErrorSchema)
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
   await app.register(swagger, {
