@@ -138,13 +138,14 @@ export class AccountService {
     const now = this.#o.clock.now()
     const set: Partial<AccountRow> = { updated_at: now }
     const details: Record<string, unknown> = {}
-    let reduced = false
+    let permissionsChanged = false
     if (patch.permissions !== undefined) {
       const next = this.#checkPermissions(current.kind, patch.permissions)
-      const removed = missingFrom(current.permissions, next)
-      set.permissions = JSON.stringify(next)
-      details.permissions = { from: current.permissions, to: next }
-      reduced = removed.length > 0
+      permissionsChanged = missingFrom(current.permissions, next).length > 0 || missingFrom(next, current.permissions).length > 0
+      if (permissionsChanged) {
+        set.permissions = JSON.stringify(next)
+        details.permissions = { from: current.permissions, to: next }
+      }
     }
     if (patch.password !== undefined) {
       if (!passwordFits(patch.password)) throw new AppError('validation_failed', 'password must be at most 72 bytes')
@@ -163,9 +164,10 @@ export class AccountService {
         if (enabling) await recordAudit(trx, now, actor, 'account.enable', { accountId: id }, {})
       })
     )
-    // Disabling revokes every live token (each with its own audit row); fewer permissions narrow them.
+    // Disabling revokes every live token (each with its own audit row). Changed permissions reach
+    // every token at once: fewer narrow them, more widen login tokens (they carry all of them).
     if (disabling) await this.#o.tokens.revoke(id, null, 'account_disabled', actor)
-    else if (reduced) await this.#o.tokens.invalidateAccount(id)
+    else if (permissionsChanged) await this.#o.tokens.invalidateAccount(id)
     return this.get(id)
   }
 

@@ -5,6 +5,7 @@ import {
   AccountId,
   AccountKind,
   AUTHED_ERRORS,
+  ConfirmBody,
   ConfirmPassword,
   errorResponses,
   ListQuery,
@@ -195,12 +196,12 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         tags: [TAG],
         summary: 'Revoke every live token of an account',
         params: Params,
-        body: Type.Optional(Type.Object({ password: ConfirmPassword }, { additionalProperties: false })),
+        body: ConfirmBody,
         response: { 200: Type.Ref('RevokeResult'), ...errorResponses(...AUTHED_ERRORS, 404) }
       }
     },
     async (request) => {
-      await confirm(deps, request, request.body?.password)
+      await confirm(deps, request, request.body.password)
       await accounts.get(request.params.id)
       const r = await tokens.revoke(request.params.id, null, 'revoked', actorOf(request))
       return { revoked: r.revoked, already_inactive: r.alreadyInactive, not_found: r.notFound }
@@ -216,12 +217,12 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         tags: [TAG],
         summary: 'Revoke one token of an account',
         params: Type.Object({ id: AccountId, tokenId: TokenId }),
-        body: Type.Optional(Type.Object({ password: ConfirmPassword }, { additionalProperties: false })),
+        body: ConfirmBody,
         response: { 200: Type.Ref('Token'), ...errorResponses(...AUTHED_ERRORS, 404) }
       }
     },
     async (request) => {
-      await confirm(deps, request, request.body?.password)
+      await confirm(deps, request, request.body.password)
       const { id, tokenId } = request.params
       await tokens.getOwned(id, tokenId)
       await tokens.revoke(id, [tokenId], 'revoked', actorOf(request))

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import type { Realm } from '../accounts/account-service.js'
+import { seconds } from '../clock.js'
 import type { RouteDeps } from './context.js'
 import { errorResponses } from './schemas.js'
 
@@ -46,7 +47,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         return {
           access_token: issued.value,
           token_type: 'Bearer' as const,
-          expires_in: Math.round(((issued.row.expires_at ?? 0) - issued.row.created_at) / 1000),
+          expires_in: (issued.row.expires_at ?? 0) / 1000 - seconds(issued.row.created_at),
           scope: account.permissions.join(' ')
         }
       }

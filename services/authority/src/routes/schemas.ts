@@ -31,6 +31,9 @@ export const ConfirmPassword = Type.Optional(
   Type.String({ minLength: 1, maxLength: 1024, description: 'your current password; required when password confirmation is on (default)' })
 )
 
+/** Body of a change that carries nothing but the confirmation (DELETE): may be absent. */
+export const ConfirmBody = Type.Object({ password: ConfirmPassword }, { additionalProperties: false })
+
 export const TokenState = Type.Unsafe<'active' | 'expired' | 'revoked'>({ type: 'string', enum: ['active', 'expired', 'revoked'] })
 export const TokenKind = Type.Unsafe<'pat' | 'lgn' | 'svc'>({
   type: 'string',

@@ -3,6 +3,7 @@ import Type from 'typebox'
 import { actorOf, confirm, principalOf, type RouteDeps } from './context.js'
 import {
   AUTHED_ERRORS,
+  ConfirmBody,
   ConfirmPassword,
   Description,
   errorResponses,
@@ -18,7 +19,6 @@ import { tokenView, toUnixSeconds } from './views.js'
 
 const TAG = 'tokens'
 const IdParams = Type.Object({ id: TokenId })
-const Confirm = Type.Object({ password: ConfirmPassword }, { additionalProperties: false })
 
 /** The caller's own tokens: `/v1/tokens…` (DESIGN.md §6). */
 export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
@@ -155,12 +155,12 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
         tags: [TAG],
         summary: 'Revoke one of your tokens',
         params: IdParams,
-        body: Type.Optional(Confirm),
+        body: ConfirmBody,
         response: { 200: Type.Ref('Token'), ...errorResponses(...AUTHED_ERRORS, 404) }
       }
     },
     async (request) => {
-      await confirm(deps, request, request.body?.password)
+      await confirm(deps, request, request.body.password)
       const accountId = principalOf(request).accountId
       await tokens.getOwned(accountId, request.params.id)
       await tokens.revoke(accountId, [request.params.id], 'revoked', actorOf(request))
