@@ -42,6 +42,21 @@ function uniqueName(): string {
   return `ta_t_${process.pid}_${randomBytes(4).toString('hex')}`
 }
 
+/** Visits every key under a prefix, a SCAN page at a time. */
+async function eachRedisKey(url: string, prefix: string, fn: (redis: Redis, keys: string[]) => Promise<void>): Promise<void> {
+  const redis = new Redis(url)
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      cursor = next
+      await fn(redis, keys)
+    } while (cursor !== '0')
+  } finally {
+    await redis.quit()
+  }
+}
+
 export async function createBackend(name: Backend['name']): Promise<Backend> {
   if (name === 'embedded') {
     const dir = mkdtempSync(join(tmpdir(), 'ta-test-'))
@@ -89,31 +104,21 @@ export async function createBackend(name: Backend['name']): Promise<Backend> {
         out.push(JSON.stringify(rows))
       }
       await conn.end()
-      const redis = new Redis(redisUrl)
-      let cursor = '0'
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
-        cursor = next
+      await eachRedisKey(redisUrl, prefix, async (redis, keys) => {
         for (const k of keys) {
           const type = await redis.type(k)
           out.push(k, type === 'string' ? ((await redis.get(k)) ?? '') : JSON.stringify(await redis.hgetall(k)))
         }
-      } while (cursor !== '0')
-      await redis.quit()
+      })
       return out.join('\n')
     },
     cleanup: async () => {
       const conn = await createConnection({ uri: TEST_DATABASE_URL! })
       await conn.query(`DROP DATABASE IF EXISTS \`${dbName}\``)
       await conn.end()
-      const redis = new Redis(redisUrl)
-      let cursor = '0'
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
-        cursor = next
+      await eachRedisKey(redisUrl, prefix, async (redis, keys) => {
         if (keys.length > 0) await redis.del(...keys)
-      } while (cursor !== '0')
-      await redis.quit()
+      })
       rmSync(dataDir, { recursive: true, force: true })
     }
   }

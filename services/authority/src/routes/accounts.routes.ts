@@ -13,7 +13,7 @@ import {
   TokenId,
   TokenSpecBody
 } from './schemas.js'
-import { accountView, tokenView, toUnixSeconds } from './views.js'
+import { accountView, issuedResponse, tokenSpecFrom, tokenView } from './views.js'
 
 const TAG = 'accounts'
 const Params = Type.Object({ id: AccountId })
@@ -178,12 +178,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       const self = owner.id === principalOf(request).accountId
       const issued = await tokens.createToken(
         owner,
-        { name: b.name, description: b.description, scopes: b.scopes, preset: b.preset, expiresAt: toUnixSeconds(b.expires_at) },
+        tokenSpecFrom(b),
         self ? principalOf(request) : null,
         actorOf(request)
       )
-      reply.code(201).header('cache-control', 'no-store')
-      return { token: tokenView(issued.row, 'active'), access_token: issued.value }
+      return issuedResponse(reply, issued)
     }
   )
 

@@ -15,7 +15,7 @@ import {
   TokenName,
   TokenSpecBody
 } from './schemas.js'
-import { tokenView, toUnixSeconds } from './views.js'
+import { issuedResponse, tokenSpecFrom, tokenView, toUnixSeconds } from './views.js'
 
 const TAG = 'tokens'
 const IdParams = Type.Object({ id: TokenId })
@@ -62,12 +62,11 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
       const owner = await accounts.get(caller.accountId)
       const issued = await tokens.createToken(
         owner,
-        { name: body.name, description: body.description, scopes: body.scopes, preset: body.preset, expiresAt: toUnixSeconds(body.expires_at) },
+        tokenSpecFrom(body),
         caller,
         actorOf(request)
       )
-      reply.code(201).header('cache-control', 'no-store')
-      return { token: tokenView(issued.row, 'active'), access_token: issued.value }
+      return issuedResponse(reply, issued)
     }
   )
 
@@ -196,8 +195,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
         caller,
         actorOf(request)
       )
-      reply.code(201).header('cache-control', 'no-store')
-      return { token: tokenView(issued.row, 'active'), access_token: issued.value }
+      return issuedResponse(reply, issued)
     }
   )
 
@@ -234,8 +232,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
         caller,
         actorOf(request)
       )
-      reply.code(201).header('cache-control', 'no-store')
-      return { token: tokenView(issued.row, 'active'), access_token: issued.value }
+      return issuedResponse(reply, issued)
     }
   )
 }

@@ -1,4 +1,6 @@
+import type { FastifyReply } from 'fastify'
 import type { TokenRow } from '../db/tables.js'
+import type { IssuedToken, TokenSpecInput } from '../tokens/token-service.js'
 import type { Account } from '../accounts/account-service.js'
 import type { TokenState } from '../tokens/token-store.js'
 
@@ -39,4 +41,21 @@ export function accountView(a: Account) {
 export function toUnixSeconds(value: string | null | undefined): number | null | undefined {
   if (value === undefined || value === null) return value
   return Math.floor(Date.parse(value) / 1000)
+}
+
+/** A response that carries a token value: 201, never cached, the value this once. */
+export function issuedResponse(reply: FastifyReply, issued: IssuedToken) {
+  void reply.code(201).header('cache-control', 'no-store')
+  return { token: tokenView(issued.row, 'active'), access_token: issued.value }
+}
+
+/** The create-token body (TokenSpecBody) as the service takes it. */
+export function tokenSpecFrom(body: {
+  name: string
+  description?: string | undefined
+  scopes?: string[] | undefined
+  preset?: string | undefined
+  expires_at?: string | null | undefined
+}): TokenSpecInput {
+  return { name: body.name, description: body.description, scopes: body.scopes, preset: body.preset, expiresAt: toUnixSeconds(body.expires_at) }
 }
