@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { AccountService } from '../accounts/account-service.js'
 import type { Actor } from '../audit/audit-log.js'
+import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { ScopeCatalogue } from '../scopes/scope-catalogue.js'
 import type { ActiveToken, TokenService } from '../tokens/token-service.js'
@@ -11,6 +12,7 @@ export interface RouteDeps {
   tokens: TokenService
   accounts: AccountService
   catalogue: ScopeCatalogue
+  clock: Clock
 }
 
 export function principalOf(request: FastifyRequest): ActiveToken {

@@ -5,6 +5,7 @@ import Type from 'typebox'
 import { INACTIVE_DESCRIPTIONS, requireScopes } from '../auth/authenticate.js'
 import { readCredential } from '../auth/credentials.js'
 import { normalizeUsername } from '../accounts/account-service.js'
+import { seconds } from '../clock.js'
 import { AppError, errors } from '../errors.js'
 import type { ActiveToken } from '../tokens/token-service.js'
 import { actorOf, type RouteDeps } from './context.js'
@@ -111,12 +112,15 @@ export const rfcRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps)
       const caller = request.principal!
       requireScopes(caller, ['tokens:introspect'])
       const { token } = request.body as Type.Static<typeof TokenRequest>
-      reply.header('cache-control', 'no-store')
       const result = await tokens.verify(token)
       if (!result.active) {
+        reply.header('cache-control', 'no-store')
         return caller.scopes.includes('tokens:introspect:reason') ? { active: false, reason: result.reason } : { active: false }
       }
       const t = result.token
+      // A cache hint for verifiers: never longer than our own cache TTL or the token's life.
+      const left = t.exp === null ? Infinity : t.exp - seconds(deps.clock.now())
+      reply.header('cache-control', `private, max-age=${Math.max(0, Math.min(config.CACHE_TTL_SECONDS, left))}`)
       return {
         active: true,
         scope: t.scopes.join(' '),
