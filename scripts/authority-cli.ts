@@ -82,7 +82,7 @@ async function run(argv: string[]): Promise<{ human: string; data: unknown }> {
         if (values.username === undefined) throw new UsageError('usage: authority-cli create-admin --username NAME [--password-stdin]')
         const given = values['password-stdin'] ? await readStdin() : undefined
         const password = given ?? randomBytes(18).toString('base64url')
-        const account = await accounts.create({ username: values.username, password, kind: 'admin' }, actor)
+        const account = await accounts.create({ username: values.username, password, kind: 'admin' }, null, actor)
         const data = { id: account.id, username: account.username, ...(given === undefined ? { password } : {}) }
         return {
           human:

@@ -17,7 +17,8 @@ const entry = (id: string): CachedToken => ({
   scopes: ['x:y'],
   permissions: ['x:y'],
   iat: 1,
-  exp: null
+  exp: null,
+  filledAt: 1
 })
 
 async function createPat(ta: Awaited<ReturnType<typeof startAuthority>>, expiresAt?: string): Promise<{ id: string; value: string }> {

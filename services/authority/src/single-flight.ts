@@ -5,9 +5,16 @@ export class SingleFlight<T> {
   run(key: string, fn: () => Promise<T>): Promise<T> {
     const running = this.#inflight.get(key)
     if (running !== undefined) return running
-    const p = fn().finally(() => this.#inflight.delete(key))
+    const p = fn().finally(() => {
+      if (this.#inflight.get(key) === p) this.#inflight.delete(key)
+    })
     this.#inflight.set(key, p)
     return p
+  }
+
+  /** Later callers start afresh; callers already waiting keep the running promise. */
+  forget(key: string): void {
+    this.#inflight.delete(key)
   }
 
   get size(): number {

@@ -6,8 +6,8 @@ import type { AccountRow, Database } from '../db/tables.js'
 import { AppError, errors } from '../errors.js'
 import { DEFAULT_PERMISSIONS, missingFrom, normalizeScopes } from '../scopes/catalogue.js'
 import type { ScopeCatalogue } from '../scopes/scope-catalogue.js'
-import type { IssuedToken, TokenService } from '../tokens/token-service.js'
-import type { LoginThrottle } from './login-throttle.js'
+import type { ActiveToken, IssuedToken, TokenService } from '../tokens/token-service.js'
+import type { AllowedAttempt, LoginThrottle } from './login-throttle.js'
 import { passwordFits, type PasswordHasher } from './passwords.js'
 
 export type AccountKind = 'admin' | 'customer' | 'service'
@@ -67,24 +67,35 @@ export class AccountService {
     return this.#o.tokens.guard(p)
   }
 
-  #checkPermissions(kind: AccountKind, permissions: readonly string[]): string[] {
+  /**
+   * Permissions an account may be given: known, fit for its kind, and held by the credential that
+   * grants them (`caller` null = the operator: CLI or bootstrap). Nobody grants what they lack,
+   * themselves included.
+   */
+  #checkPermissions(kind: AccountKind, permissions: readonly string[], caller: ActiveToken | null): string[] {
     this.#o.catalogue.assertKnown(permissions)
     const refused = permissions.filter((p) => !kindMayHold(kind, p))
     if (refused.length > 0) {
       throw new AppError('scope_not_permitted', `a ${kind} account cannot hold ${refused.join(', ')}`)
+    }
+    const notHeld = caller === null ? [] : missingFrom(permissions, caller.scopes)
+    if (notHeld.length > 0) {
+      throw new AppError('scope_not_permitted', `you cannot grant ${notHeld.join(', ')}: your credential does not hold it`)
     }
     return normalizeScopes(permissions)
   }
 
   async create(
     input: { username: string; password: string; kind: AccountKind; permissions?: string[] | undefined },
+    caller: ActiveToken | null,
     actor: Actor
   ): Promise<Account> {
     if (!passwordFits(input.password)) throw new AppError('validation_failed', 'password must be at most 72 bytes')
-    const permissions = this.#checkPermissions(
-      input.kind,
-      input.permissions ?? DEFAULT_PERMISSIONS[input.kind](this.#o.catalogue.names).filter((p) => kindMayHold(input.kind, p))
+    // Without a list: the kind's defaults, limited to what the granting credential holds.
+    const defaults = DEFAULT_PERMISSIONS[input.kind](this.#o.catalogue.names).filter(
+      (p) => kindMayHold(input.kind, p) && (caller === null || caller.scopes.includes(p))
     )
+    const permissions = this.#checkPermissions(input.kind, input.permissions ?? defaults, caller)
     const now = this.#o.clock.now()
     const row: AccountRow = {
       id: randomUUID(),
@@ -132,17 +143,16 @@ export class AccountService {
   async update(
     id: string,
     patch: { permissions?: string[] | undefined; password?: string | undefined; disabled?: boolean | undefined },
+    caller: ActiveToken | null,
     actor: Actor
   ): Promise<Account> {
     const current = await this.get(id)
     const now = this.#o.clock.now()
     const set: Partial<AccountRow> = { updated_at: now }
     const details: Record<string, unknown> = {}
-    let permissionsChanged = false
     if (patch.permissions !== undefined) {
-      const next = this.#checkPermissions(current.kind, patch.permissions)
-      permissionsChanged = missingFrom(current.permissions, next).length > 0 || missingFrom(next, current.permissions).length > 0
-      if (permissionsChanged) {
+      const next = this.#checkPermissions(current.kind, patch.permissions, caller)
+      if (missingFrom(current.permissions, next).length > 0 || missingFrom(next, current.permissions).length > 0) {
         set.permissions = JSON.stringify(next)
         details.permissions = { from: current.permissions, to: next }
       }
@@ -156,18 +166,23 @@ export class AccountService {
     const enabling = patch.disabled === false && current.disabled
     if (disabling || enabling) set.disabled = disabling ? 1 : 0
     if (actor.accountId === id && disabling) throw new AppError('forbidden', 'an admin cannot disable their own account')
+    // One transaction: the account is never disabled with live tokens left behind. Asking for
+    // disabled:true again sweeps whatever is still live (a retry after a timeout is safe).
+    const work = this.#o.db.transaction().execute(async (trx) => {
+      await trx.updateTable('accounts').set(set).where('id', '=', id).execute()
+      if (Object.keys(details).length > 0) await recordAudit(trx, now, actor, 'account.edit', { accountId: id }, details)
+      if (disabling) await recordAudit(trx, now, actor, 'account.disable', { accountId: id }, {})
+      if (enabling) await recordAudit(trx, now, actor, 'account.enable', { accountId: id }, {})
+      return patch.disabled === true ? (await this.#o.tokens.revokeIn(trx, id, null, 'account_disabled', actor)).revoked : []
+    })
+    // After the commit (chained to it, even if we stop waiting): revoked tokens leave the caches;
+    // changed permissions reach every token (fewer narrow them, more widen login tokens).
     await this.#guard(
-      this.#o.db.transaction().execute(async (trx) => {
-        await trx.updateTable('accounts').set(set).where('id', '=', id).execute()
-        if (Object.keys(details).length > 0) await recordAudit(trx, now, actor, 'account.edit', { accountId: id }, details)
-        if (disabling) await recordAudit(trx, now, actor, 'account.disable', { accountId: id }, {})
-        if (enabling) await recordAudit(trx, now, actor, 'account.enable', { accountId: id }, {})
+      work.then(async (revoked) => {
+        await this.#o.tokens.invalidate(revoked)
+        if (patch.permissions !== undefined) await this.#o.tokens.invalidateAccount(id)
       })
     )
-    // Disabling revokes every live token (each with its own audit row). Changed permissions reach
-    // every token at once: fewer narrow them, more widen login tokens (they carry all of them).
-    if (disabling) await this.#o.tokens.revoke(id, null, 'account_disabled', actor)
-    else if (permissionsChanged) await this.#o.tokens.invalidateAccount(id)
     return this.get(id)
   }
 
@@ -181,35 +196,50 @@ export class AccountService {
    */
   async login(realm: Realm, username: string, password: string, ip: string): Promise<IssuedToken> {
     const name = normalizeUsername(username).slice(0, 128)
-    const decision = await this.#o.throttle.check(name, ip)
-    if (!decision.allowed) {
-      throw new AppError('too_many_requests', 'too many failed logins; try again later', { retryAfterSeconds: decision.retryAfterSeconds })
-    }
+    const attempt = await this.#throttled(name, ip)
     const row = await this.#findByUsername(name)
     const passwordOk = await this.#o.hasher.verify(password, row?.password_hash)
     if (row === undefined || !passwordOk || row.kind !== realm || row.disabled === 1) {
-      await this.#o.throttle.recordFailure(name, ip)
       throw new AppError('invalid_credentials', 'invalid username or password')
     }
-    await this.#o.throttle.recordSuccess(name, ip)
+    await this.#o.throttle.succeeded(name, ip, attempt)
     return this.#o.tokens.issueLoginToken(row.id, this.#o.loginTtlSeconds[realm], { accountId: row.id, tokenId: null, ip })
   }
 
-  /** Management changes are confirmed with the caller's current password (DESIGN.md §5). */
-  async confirmPassword(accountId: string, password: string | undefined): Promise<void> {
+  /** Counts the attempt before any password check: concurrent guesses cannot outrun the limit. */
+  async #throttled(username: string, ip: string): Promise<AllowedAttempt> {
+    const attempt = await this.#o.throttle.attempt(username, ip)
+    if (!attempt.allowed) {
+      throw new AppError('too_many_requests', 'too many failed password attempts; try again later', {
+        retryAfterSeconds: attempt.retryAfterSeconds
+      })
+    }
+    return attempt
+  }
+
+  /**
+   * Management changes are confirmed with the caller's current password (DESIGN.md §5). The
+   * confirmation shares the login's throttle, so a held token is no way to guess the password.
+   */
+  async confirmPassword(accountId: string, password: string | undefined, ip: string): Promise<void> {
     if (password === undefined || password === '') {
       throw new AppError('password_required', 'confirm this change with your current password in the "password" field')
     }
-    const row = await this.#guard(this.#o.db.selectFrom('accounts').select('password_hash').where('id', '=', accountId).executeTakeFirst())
+    const row = await this.#guard(
+      this.#o.db.selectFrom('accounts').select(['username', 'password_hash']).where('id', '=', accountId).executeTakeFirst()
+    )
+    const name = row?.username ?? accountId
+    const attempt = await this.#throttled(name, ip)
     if (!(await this.#o.hasher.verify(password, row?.password_hash))) {
       throw new AppError('password_confirmation_failed', 'the password does not match')
     }
+    await this.#o.throttle.succeeded(name, ip, attempt)
   }
 
   /** First admin: from the CLI or BOOTSTRAP_ADMIN_* at start. Does nothing if an admin exists. */
   async ensureFirstAdmin(username: string, password: string): Promise<Account | null> {
     const existing = await this.#o.db.selectFrom('accounts').select('id').where('kind', '=', 'admin').limit(1).executeTakeFirst()
     if (existing !== undefined) return null
-    return this.create({ username, password, kind: 'admin' }, { accountId: null, tokenId: null, ip: null })
+    return this.create({ username, password, kind: 'admin' }, null, { accountId: null, tokenId: null, ip: null })
   }
 }

@@ -9,7 +9,8 @@ export interface LoginThrottleOptions {
   keyPrefix: string
 }
 
-export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number }
+export type AllowedAttempt = { allowed: true; known: boolean }
+export type ThrottleAttempt = AllowedAttempt | { allowed: false; retryAfterSeconds: number }
 
 // under 24.8 days: the in-process limiter expires keys with setTimeout (a 32-bit delay)
 const KNOWN_CLIENT_DAYS = 14
@@ -18,7 +19,7 @@ const KNOWN_CLIENT_WINDOW = 900
 
 /**
  * Failed-login throttling without a hard lockout (DESIGN.md §5):
- * - per account: at most N failed attempts an hour are even checked (bcrypt) from unknown addresses;
+ * - per account: at most N attempts an hour are even checked (bcrypt) from unknown addresses;
  * - per client address: a budget of failures per window, whatever the username;
  * - an address the account has logged in from before keeps its own small budget, so an attacker
  *   who exhausts the account's hourly budget from elsewhere does not lock its owner out.
@@ -50,48 +51,43 @@ export class LoginThrottle {
     this.#knownFailures = make('login-known-fail', KNOWN_CLIENT_FAILURES, KNOWN_CLIENT_WINDOW)
   }
 
-  async #consumed(limiter: RateLimiterAbstract, key: string): Promise<{ points: number; msBeforeNext: number }> {
-    const res = await limiter.get(key)
-    return { points: res?.consumedPoints ?? 0, msBeforeNext: res?.msBeforeNext ?? 0 }
-  }
-
   async #isKnown(username: string, ip: string): Promise<boolean> {
-    return (await this.#consumed(this.#known, `${username}|${ip}`)).points > 0
+    const res = await this.#known.get(`${username}|${ip}`)
+    return (res?.consumedPoints ?? 0) > 0
   }
 
-  /** Before any password check. */
-  async check(username: string, ip: string): Promise<ThrottleDecision> {
-    const ipState = await this.#consumed(this.#ip, ip)
-    if (ipState.points >= this.#ip.points) return deny(ipState.msBeforeNext)
-    if (await this.#isKnown(username, ip)) {
-      const known = await this.#consumed(this.#knownFailures, `${username}|${ip}`)
-      return known.points >= this.#knownFailures.points ? deny(known.msBeforeNext) : { allowed: true }
-    }
-    const acct = await this.#consumed(this.#account, username)
-    return acct.points >= this.#account.points ? deny(acct.msBeforeNext) : { allowed: true }
+  /**
+   * Counts a password attempt BEFORE it is checked (atomic in Redis): concurrent guesses cannot
+   * all pass a read-only check. A success gives its points back (`succeeded`).
+   */
+  async attempt(username: string, ip: string): Promise<ThrottleAttempt> {
+    const ipTry = await tryConsume(this.#ip, ip)
+    if (!ipTry.ok) return deny(ipTry.msBeforeNext)
+    const known = await this.#isKnown(username, ip)
+    const [limiter, key] = known ? [this.#knownFailures, `${username}|${ip}`] : [this.#account, username]
+    const acctTry = await tryConsume(limiter, key)
+    if (!acctTry.ok) return deny(acctTry.msBeforeNext)
+    return { allowed: true, known }
   }
 
-  async recordFailure(username: string, ip: string): Promise<void> {
-    await consume(this.#ip, ip)
-    if (await this.#isKnown(username, ip)) await consume(this.#knownFailures, `${username}|${ip}`)
-    else await consume(this.#account, username)
-  }
-
-  async recordSuccess(username: string, ip: string): Promise<void> {
+  async succeeded(username: string, ip: string, attempt: AllowedAttempt): Promise<void> {
+    await this.#ip.reward(ip, 1)
+    if (attempt.known) await this.#knownFailures.delete(`${username}|${ip}`)
+    else await this.#account.reward(username, 1)
     await this.#known.set(`${username}|${ip}`, 1, KNOWN_CLIENT_DAYS * 86400)
-    await this.#knownFailures.delete(`${username}|${ip}`)
   }
 }
 
-function deny(ms: number): ThrottleDecision {
+function deny(ms: number): ThrottleAttempt {
   return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) }
 }
 
-async function consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
+async function tryConsume(limiter: RateLimiterAbstract, key: string): Promise<{ ok: boolean; msBeforeNext: number }> {
   try {
     await limiter.consume(key)
+    return { ok: true, msBeforeNext: 0 }
   } catch (res) {
     if (res instanceof Error) throw res
-    // already over the limit: nothing more to count
+    return { ok: false, msBeforeNext: (res as { msBeforeNext: number }).msBeforeNext }
   }
 }

@@ -34,6 +34,8 @@ export function readCredential(request: FastifyRequest, allowQuery: boolean): Pr
   }
   if (inQuery.length === 1) {
     const value = query[inQuery[0]!]
+    // Consumed here: the route's own query schema never sees (or echoes) the credential.
+    delete query[inQuery[0]!]
     if (typeof value !== 'string' || value === '') throw new AppError('invalid_request', 'empty token parameter', { bearerError: 'invalid_request' })
     return { scheme: 'bearer', token: value, via: 'query' }
   }

@@ -43,7 +43,14 @@ export class RedisTokenCache implements TokenCache {
     this.client.on('ready', () => {
       if (this.#pending.size > 0) void this.#flushPending()
     })
+    // A timeout need not drop the connection (no 'ready' follows): retry the pending ones anyway.
+    this.#retry = setInterval(() => {
+      if (this.#pending.size > 0 && this.client.status === 'ready') void this.#flushPending()
+    }, 1000)
+    this.#retry.unref()
   }
+
+  readonly #retry: NodeJS.Timeout
 
   #key(id: string): string {
     return `${this.#opts.keyPrefix}tok:${id}`
@@ -120,6 +127,7 @@ export class RedisTokenCache implements TokenCache {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#retry)
     try {
       await this.client.quit()
     } catch {

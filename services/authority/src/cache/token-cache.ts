@@ -15,6 +15,8 @@ export interface CachedToken {
   permissions: string[]
   iat: number
   exp: number | null
+  /** unix seconds when the entry was read from the database (its age bounds downstream caching) */
+  filledAt: number
 }
 
 export type CacheLookup = { hit: true; entry: CachedToken } | { hit: false }

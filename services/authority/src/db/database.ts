@@ -15,7 +15,7 @@ export interface DatabaseHandle {
   close(): Promise<void>
 }
 
-type DbConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DB_POOL_SIZE' | 'DB_QUEUE_LIMIT' | 'DB_CONNECT_TIMEOUT_MS'>
+type DbConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DB_POOL_SIZE' | 'DB_QUEUE_LIMIT' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_QUERY_TIMEOUT_MS'>
 
 export function sqliteFile(config: Pick<Config, 'DATA_DIR'>): string {
   return resolve(join(config.DATA_DIR, 'authority.sqlite'))
@@ -35,6 +35,12 @@ export function openDatabase(config: DbConfig): DatabaseHandle {
       supportBigNumbers: true,
       bigNumberStrings: false,
       charset: 'utf8mb4'
+    })
+    // A row lock waits less than our own timeout, so a change we gave up on (503) rolls back
+    // instead of committing behind the caller's back.
+    const lockWaitSeconds = Math.max(1, Math.floor(config.DB_QUERY_TIMEOUT_MS / 1000) - 1)
+    pool.on('connection', (conn) => {
+      conn.query(`SET SESSION innodb_lock_wait_timeout = ${lockWaitSeconds}`)
     })
     const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) })
     return {

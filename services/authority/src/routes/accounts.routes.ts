@@ -56,6 +56,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       await confirm(deps, request, b.current_password)
       const account = await accounts.create(
         { username: b.username, password: b.password, kind: b.kind, permissions: b.permissions },
+        principalOf(request),
         actorOf(request)
       )
       reply.code(201)
@@ -131,6 +132,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       const account = await accounts.update(
         request.params.id,
         { permissions: b.permissions, password: b.password, disabled: b.disabled },
+        principalOf(request),
         actorOf(request)
       )
       return accountView(account)
@@ -175,11 +177,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       const b = request.body
       await confirm(deps, request, b.password)
       const owner = await accounts.get(request.params.id)
-      const self = owner.id === principalOf(request).accountId
+      // Scopes within the owner's permissions and within the caller's own: never broader than itself.
       const issued = await tokens.createToken(
         owner,
         tokenSpecFrom(b),
-        self ? principalOf(request) : null,
+        principalOf(request),
         actorOf(request)
       )
       return issuedResponse(reply, issued)

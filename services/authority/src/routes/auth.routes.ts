@@ -36,7 +36,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
           summary: `Exchange an ${realm} username and password for a login token`,
           security: [],
           body: LoginBody,
-          response: { 200: Type.Ref('LoginToken'), ...errorResponses(400, 401, 429, 503) }
+          response: { 200: Type.Ref('LoginToken'), ...errorResponses(400, 401, 413, 415, 429, 503) }
         }
       },
       async (request, reply) => {

@@ -28,5 +28,5 @@ export function actorOf(request: FastifyRequest): Actor {
 /** Password confirmation of management changes (on by default). */
 export async function confirm(deps: RouteDeps, request: FastifyRequest, password: string | undefined): Promise<void> {
   if (!deps.config.REQUIRE_PASSWORD_CONFIRMATION) return
-  await deps.accounts.confirmPassword(principalOf(request).accountId, password)
+  await deps.accounts.confirmPassword(principalOf(request).accountId, password, request.ip)
 }

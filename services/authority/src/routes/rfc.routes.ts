@@ -120,7 +120,9 @@ export const rfcRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps)
       const t = result.token
       // A cache hint for verifiers: never longer than our own cache TTL or the token's life.
       const left = t.exp === null ? Infinity : t.exp - seconds(deps.clock.now())
-      reply.header('cache-control', `private, max-age=${Math.max(0, Math.min(config.CACHE_TTL_SECONDS, left))}`)
+      // An answer that came from our cache has already aged: the hint covers only what is left.
+      const maxAge = Math.max(0, Math.min(config.CACHE_TTL_SECONDS - result.ageSeconds, left))
+      reply.header('cache-control', `private, max-age=${maxAge}`)
       return {
         active: true,
         scope: t.scopes.join(' '),

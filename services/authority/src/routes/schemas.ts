@@ -15,7 +15,7 @@ export function errorResponses(...statuses: number[]): Record<number, typeof Err
 }
 
 /** The error statuses every authenticated route can give. */
-export const AUTHED_ERRORS = [400, 401, 403, 429, 503] as const
+export const AUTHED_ERRORS = [400, 401, 403, 413, 415, 429, 503] as const
 
 export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601, UTC' })
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()])

@@ -38,7 +38,9 @@ export interface ActiveToken {
 }
 
 /** Outcomes, not exceptions, for expected negatives; exceptions are for faults (→ 503). */
-export type Verification = { active: true; token: ActiveToken } | { active: false; reason: InactiveReason }
+export type Verification =
+  | { active: true; token: ActiveToken; /** seconds since the answer was read from the database */ ageSeconds: number }
+  | { active: false; reason: InactiveReason }
 
 export interface TokenServiceOptions {
   db: Kysely<Database>
@@ -118,7 +120,8 @@ export class TokenService {
       scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
       permissions: JSON.parse(row.permissions) as string[],
       iat: seconds(row.created_at),
-      exp
+      exp,
+      filledAt: nowSec
     }
     const ttl = Math.min(this.#o.cacheTtlSeconds, exp === null ? Infinity : exp - nowSec)
     await this.#o.cache.fill(entry, ttl)
@@ -130,6 +133,7 @@ export class TokenService {
     if (entry.exp !== null && entry.exp <= nowSec) return { active: false, reason: 'expired' }
     return {
       active: true,
+      ageSeconds: Math.max(0, nowSec - entry.filledAt),
       token: {
         id: entry.id,
         accountId: entry.accountId,
@@ -178,8 +182,8 @@ export class TokenService {
   }
 
   /**
-   * Scopes of a new token must lie within the owner's permissions and, when the owner mints for
-   * itself, within the calling credential's effective scopes: a token never mints a broader one.
+   * Scopes of a new token must lie within the owner's permissions and within the calling
+   * credential's effective scopes: a token never mints a broader one, for itself or for others.
    */
   #checkScopes(scopes: readonly string[], ownerPermissions: readonly string[], caller: ActiveToken | null): void {
     const beyondOwner = missingFrom(scopes, ownerPermissions)
@@ -227,16 +231,17 @@ export class TokenService {
 
   /**
    * Creates a PAT (or a service token for a service account). `caller` is the credential making
-   * the call when it mints for its own account, null when an admin mints for another account.
+   * the call (its scopes bound the new token's), or null for the operator (CLI).
    */
   async createToken(
-    owner: { id: string; kind: 'admin' | 'customer' | 'service'; permissions: string[] },
+    owner: TokenOwner,
     input: TokenSpecInput,
     caller: ActiveToken | null,
     actor: Actor,
     copyOf: string | null = null
   ): Promise<IssuedToken> {
     const now = this.#o.clock.now()
+    assertEnabled(owner)
     const { scopes, preset } = this.#o.catalogue.resolve(input)
     this.#checkScopes(scopes, owner.permissions, caller)
     const exp = this.#checkExpiry(input.expiresAt, seconds(now))
@@ -364,27 +369,47 @@ export class TokenService {
       }
     }
     if (Object.keys(changes).length === 0) return row
-    const updated = await this.guard(
-      this.#o.db.transaction().execute(async (trx) => {
-        const res = await trx.updateTable('tokens').set(changes).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
-        if (Number(res.numUpdatedRows) !== 1) throw new AppError('token_inactive', 'the token was revoked meanwhile')
-        await recordAudit(trx, now, actor, 'token.edit', { tokenId: id, accountId }, details)
-        return { ...row, ...changes }
+    const work = this.#o.db.transaction().execute(async (trx) => {
+      // Compare-and-set on what the checks above read: a concurrent edit cannot be undone.
+      const res = await unchangedSince(trx.updateTable('tokens').set(changes), row).executeTakeFirst()
+      if (Number(res.numUpdatedRows) !== 1) throw new AppError('conflict', 'the token changed meanwhile; read it again')
+      await recordAudit(trx, now, actor, 'token.edit', { tokenId: id, accountId }, details)
+      return { ...row, ...changes }
+    })
+    return this.#commitThenInvalidate(work, () => (deniesAccess ? [id] : []))
+  }
+
+  /**
+   * Waits (bounded) for a change to commit, then invalidates the cache. The invalidation is chained
+   * to the commit, not to our wait: a change that commits after we gave up still reaches the cache.
+   */
+  #commitThenInvalidate<T>(work: Promise<T>, ids: (result: T) => readonly string[]): Promise<T> {
+    return this.guard(
+      work.then(async (result) => {
+        await this.invalidate(ids(result))
+        return result
       })
     )
-    if (deniesAccess) await this.#o.cache.invalidate([id])
-    return updated
+  }
+
+  /** Drops cached entries and in-flight loads of these tokens, and tells the other verifiers. */
+  async invalidate(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return
+    // A load that started before the change must not answer requests that start after it.
+    for (const id of ids) this.#loads.forget(id)
+    await this.#o.cache.invalidate(ids)
   }
 
   /** New value, same parameters; the old value is dead at once. Exactly one concurrent call wins. */
   async regenerate(
-    owner: { id: string; permissions: string[] },
+    owner: TokenOwner,
     id: string,
     input: { expiresAt?: number | null | undefined },
     caller: ActiveToken | null,
     actor: Actor
   ): Promise<IssuedToken> {
     const now = this.#o.clock.now()
+    assertEnabled(owner)
     const old = await this.getOwned(owner.id, id)
     if (!REGENERATABLE.includes(old.kind)) throw new AppError('invalid_request', 'login tokens cannot be regenerated; log in again')
     if (old.revoked_at !== null) throw new AppError('token_inactive', 'the token is revoked')
@@ -407,24 +432,26 @@ export class TokenService {
       parent_id: old.id,
       replaced_by: null
     }
-    await this.guard(
-      this.#o.db.transaction().execute(async (trx) => {
-        const won = await revokeTokenRows(trx, [old.id], now, 'regenerated', m.id)
-        if (won !== 1) throw new AppError('conflict', 'the token was regenerated or revoked by another request')
-        await insertToken(trx, row)
-        await recordAudit(trx, now, actor, 'token.regenerate', { tokenId: old.id, accountId: owner.id }, {
-          successor: m.id,
-          expires_at: exp
-        })
+    const work = this.#o.db.transaction().execute(async (trx) => {
+      // Only the request whose read is still current wins: one successor, built from that read.
+      const res = await unchangedSince(
+        trx.updateTable('tokens').set({ revoked_at: now, revoked_reason: 'regenerated', replaced_by: m.id }),
+        old
+      ).executeTakeFirst()
+      if (Number(res.numUpdatedRows) !== 1) throw new AppError('conflict', 'the token was regenerated, edited or revoked by another request')
+      await insertToken(trx, row)
+      await recordAudit(trx, now, actor, 'token.regenerate', { tokenId: old.id, accountId: owner.id }, {
+        successor: m.id,
+        expires_at: exp
       })
-    )
-    await this.#o.cache.invalidate([old.id])
+    })
+    await this.#commitThenInvalidate(work, () => [old.id])
     return { value: m.value, row }
   }
 
   /** A new token from this one's parameters; the source stays as it is. */
   async copy(
-    owner: { id: string; kind: 'admin' | 'customer' | 'service'; permissions: string[] },
+    owner: TokenOwner,
     id: string,
     input: { name?: string | undefined; description?: string | undefined; expiresAt?: number | null | undefined },
     caller: ActiveToken | null,
@@ -455,44 +482,41 @@ export class TokenService {
    * Revokes tokens of one account (all of them when `ids` is null). Commit first, then
    * invalidate the cache (DESIGN.md §3): if the cache is down the revoke still stands.
    */
-  async revoke(
-    accountId: string,
-    ids: readonly string[] | null,
-    reason: string,
-    actor: Actor
-  ): Promise<{ revoked: string[]; alreadyInactive: string[]; notFound: string[] }> {
+  async revoke(accountId: string, ids: readonly string[] | null, reason: string, actor: Actor): Promise<RevokeResult> {
+    const work = this.#o.db.transaction().execute((trx) => this.revokeIn(trx, accountId, ids, reason, actor))
+    // Every id named is invalidated, already-inactive ones too: a retry after a revoke that
+    // committed late (past our timeout) still clears the cache.
+    return this.#commitThenInvalidate(work, (r) => [...r.revoked, ...r.alreadyInactive])
+  }
+
+  /** The revoke inside a caller's transaction (disabling an account revokes in the same one). */
+  async revokeIn(trx: Kysely<Database>, accountId: string, ids: readonly string[] | null, reason: string, actor: Actor): Promise<RevokeResult> {
     const now = this.#o.clock.now()
-    const result = await this.guard(
-      this.#o.db.transaction().execute(async (trx) => {
-        let owned: TokenRow[]
-        if (ids === null) {
-          const live = await liveTokenIdsOfAccount(trx, accountId, now)
-          owned = live.length === 0 ? [] : await trx.selectFrom('tokens').selectAll().where('id', 'in', live).execute()
-        } else {
-          owned =
-            ids.length === 0
-              ? []
-              : await trx.selectFrom('tokens').selectAll().where('id', 'in', [...ids]).where('account_id', '=', accountId).execute()
-        }
-        const found = new Set(owned.map((r) => r.id))
-        const notFound = ids === null ? [] : [...new Set(ids)].filter((i) => !found.has(i))
-        const revoked: string[] = []
-        const alreadyInactive: string[] = []
-        for (const row of owned) {
-          if (row.revoked_at !== null) {
-            alreadyInactive.push(row.id)
-            continue
-          }
-          if ((await revokeTokenRows(trx, [row.id], now, reason)) === 1) {
-            revoked.push(row.id)
-            await recordAudit(trx, now, actor, 'token.revoke', { tokenId: row.id, accountId }, { reason })
-          } else alreadyInactive.push(row.id)
-        }
-        return { revoked, alreadyInactive, notFound }
-      })
-    )
-    await this.#o.cache.invalidate(result.revoked)
-    return result
+    let owned: TokenRow[]
+    if (ids === null) {
+      const live = await liveTokenIdsOfAccount(trx, accountId, now)
+      owned = live.length === 0 ? [] : await trx.selectFrom('tokens').selectAll().where('id', 'in', live).execute()
+    } else {
+      owned =
+        ids.length === 0
+          ? []
+          : await trx.selectFrom('tokens').selectAll().where('id', 'in', [...ids]).where('account_id', '=', accountId).execute()
+    }
+    const found = new Set(owned.map((r) => r.id))
+    const notFound = ids === null ? [] : [...new Set(ids)].filter((i) => !found.has(i))
+    const revoked: string[] = []
+    const alreadyInactive: string[] = []
+    for (const row of owned) {
+      if (row.revoked_at !== null) {
+        alreadyInactive.push(row.id)
+        continue
+      }
+      if ((await revokeTokenRows(trx, [row.id], now, reason)) === 1) {
+        revoked.push(row.id)
+        await recordAudit(trx, now, actor, 'token.revoke', { tokenId: row.id, accountId }, { reason })
+      } else alreadyInactive.push(row.id)
+    }
+    return { revoked, alreadyInactive, notFound }
   }
 
   /** RFC 7009: revoke by value. Unknown, forged or expired values are fine (200) and change nothing. */
@@ -507,11 +531,36 @@ export class TokenService {
     return res.revoked.length === 1
   }
 
-  /** Invalidates every live token of an account (after its permissions shrank). */
+  /** Invalidates every live token of an account (after its permissions changed). */
   async invalidateAccount(accountId: string): Promise<void> {
-    const ids = await this.guard(liveTokenIdsOfAccount(this.#o.db, accountId, this.#o.clock.now()))
-    await this.#o.cache.invalidate(ids)
+    await this.invalidate(await this.guard(liveTokenIdsOfAccount(this.#o.db, accountId, this.#o.clock.now())))
   }
+}
+
+/** The account a token is minted for, as read for this request. */
+export interface TokenOwner {
+  id: string
+  kind: 'admin' | 'customer' | 'service'
+  permissions: string[]
+  disabled: boolean
+}
+
+function assertEnabled(owner: TokenOwner): void {
+  if (owner.disabled) throw new AppError('forbidden', 'the account is disabled')
+}
+
+export interface RevokeResult {
+  revoked: string[]
+  alreadyInactive: string[]
+  notFound: string[]
+}
+
+/** WHERE the row is still live and as read: scopes and expiry unchanged (null-safe on both dialects). */
+function unchangedSince<Q extends { where: (...args: any[]) => Q }>(q: Q, row: TokenRow): Q {
+  let out = q.where('id', '=', row.id).where('revoked_at', 'is', null)
+  out = row.scopes === null ? out.where('scopes', 'is', null) : out.where('scopes', '=', row.scopes)
+  out = row.expires_at === null ? out.where('expires_at', 'is', null) : out.where('expires_at', '=', row.expires_at)
+  return out
 }
 
 function minExp(a: number | null, b: number | null): number | null {

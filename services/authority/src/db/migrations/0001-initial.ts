@@ -23,7 +23,7 @@ export function make({ mysql }: MigrationContext) {
       await db.schema
         .createTable('tokens')
         .addColumn('id', 'varchar(22)', (c) => c.primaryKey())
-        .addColumn('account_id', 'varchar(36)', (c) => c.notNull().references('accounts.id'))
+        .addColumn('account_id', 'varchar(36)', (c) => c.notNull())
         .addColumn('kind', 'varchar(3)', (c) => c.notNull())
         .addColumn('name', 'varchar(100)', (c) => c.notNull())
         .addColumn('description', 'varchar(500)', (c) => c.notNull())
@@ -37,6 +37,8 @@ export function make({ mysql }: MigrationContext) {
         .addColumn('revoked_reason', 'varchar(32)')
         .addColumn('parent_id', 'varchar(22)')
         .addColumn('replaced_by', 'varchar(22)')
+        // a table constraint, not an inline REFERENCES (which MySQL 8 parses and ignores)
+        .addForeignKeyConstraint('tokens_account_fk', ['account_id'], 'accounts', ['id'])
         .modifyEnd(tableOptions)
         .execute()
       await db.schema.createIndex('tokens_account_created_idx').on('tokens').columns(['account_id', 'created_at', 'id']).execute()
