@@ -7,12 +7,16 @@
  *                [--password-stdin] read the password from stdin instead
  *   revoke-token ID                 revoke one token by its public id
  *   revoke-account ID|USERNAME      revoke every live token of an account
+ *   grant ID|USERNAME SCOPE...      add permissions to an account (how new EXTRA_SCOPES reach admins:
+ *                                   through the API nobody grants what their own credential lacks)
  *   prune                           delete expired/revoked rows past the retention window now
  *
  * Exit codes: 0 done, 1 failed, 2 usage or configuration error.
  */
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
+import type { Kysely } from 'kysely'
+import type { Database } from '../services/authority/src/db/tables.js'
 import { buildApp } from '../services/authority/src/app.js'
 import { normalizeUsername } from '../services/authority/src/accounts/account-service.js'
 import { ConfigError, loadConfig } from '../services/authority/src/config.js'
@@ -24,7 +28,17 @@ import { systemClock } from '../services/authority/src/clock.js'
 
 class UsageError extends Error {}
 
-const USAGE = `usage: authority-cli <migrate up|down|status | create-admin --username NAME [--password-stdin] | revoke-token ID | revoke-account ID|USERNAME | prune> [--json]`
+async function findAccountId(db: Kysely<Database>, idOrUsername: string): Promise<string> {
+  const acct = await db
+    .selectFrom('accounts')
+    .select('id')
+    .where((eb) => eb.or([eb('id', '=', idOrUsername), eb('username', '=', normalizeUsername(idOrUsername))]))
+    .executeTakeFirst()
+  if (acct === undefined) throw new Error(`no account ${idOrUsername}`)
+  return acct.id
+}
+
+const USAGE = `usage: authority-cli <migrate up|down|status | create-admin --username NAME [--password-stdin] | revoke-token ID | revoke-account ID|USERNAME | grant ID|USERNAME SCOPE... | prune> [--json]`
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
@@ -98,15 +112,17 @@ async function run(argv: string[]): Promise<{ human: string; data: unknown }> {
         const r = await tokens.revoke(row.account_id, [arg], 'revoked', actor)
         return { human: r.revoked.length ? `revoked ${arg}` : `${arg} was already inactive`, data: { revoked: r.revoked } }
       }
+      if (command === 'grant') {
+        const scopes = positionals.slice(2)
+        if (arg === undefined || scopes.length === 0) throw new UsageError('usage: authority-cli grant ID|USERNAME SCOPE...')
+        const id = await findAccountId(tokens.db, arg)
+        const current = await accounts.get(id)
+        const updated = await accounts.update(id, { permissions: [...new Set([...current.permissions, ...scopes])] }, null, actor)
+        return { human: `${updated.username} now holds ${updated.permissions.join(' ')}`, data: { permissions: updated.permissions } }
+      }
       if (command === 'revoke-account') {
         if (arg === undefined) throw new UsageError('usage: authority-cli revoke-account ID|USERNAME')
-        const acct = await tokens.db
-          .selectFrom('accounts')
-          .select('id')
-          .where((eb) => eb.or([eb('id', '=', arg), eb('username', '=', normalizeUsername(arg))]))
-          .executeTakeFirst()
-        if (acct === undefined) throw new Error(`no account ${arg}`)
-        const r = await tokens.revoke(acct.id, null, 'revoked', actor)
+        const r = await tokens.revoke(await findAccountId(tokens.db, arg), null, 'revoked', actor)
         return { human: `revoked ${r.revoked.length} tokens`, data: { revoked: r.revoked } }
       }
       throw new UsageError(USAGE)

@@ -72,6 +72,11 @@ for (const name of BACKEND_NAMES()) {
     t.ok(JSON.parse(all.stdout).revoked.includes(two.id))
     t.equal((await cli(env, 'revoke-account', 'nobody')).code, 1)
 
+    const granted = await cli({ ...env, EXTRA_SCOPES: 'reports:read' }, 'grant', 'operator', 'reports:read', '--json')
+    t.equal(granted.code, 0, granted.stderr)
+    t.ok(JSON.parse(granted.stdout).permissions.includes('reports:read'), 'a new scope reaches an admin through the operator')
+    t.equal((await cli(env, 'grant', 'operator')).code, 2)
+
     const pruned = await cli({ ...env, PRUNE_RETENTION_DAYS: '0' }, 'prune', '--json')
     t.equal(pruned.code, 0, pruned.stderr)
     t.ok(JSON.parse(pruned.stdout).pruned >= 2, 'revoked rows past retention are pruned')
