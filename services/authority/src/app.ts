@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import { AccountService } from './accounts/account-service.js'
 import { LoginThrottle } from './accounts/login-throttle.js'
 import { PasswordHasher } from './accounts/passwords.js'
@@ -23,6 +22,7 @@ import { rfcRoutes } from './routes/rfc.routes.js'
 import { SHARED_SCHEMAS } from './routes/schemas.js'
 import { tokenRoutes } from './routes/tokens.routes.js'
 import { loadScopeCatalogue } from './scopes/scope-catalogue.js'
+import { registerOpenApi } from './openapi.js'
 import { TokenService } from './tokens/token-service.js'
 
 export interface AppDeps {
@@ -36,6 +36,8 @@ export interface AppDeps {
   /** pino options or an instance, e.g. a stream to capture logs in tests */
   logger?: FastifyServerOptions['logger']
   loggerInstance?: FastifyServerOptions['loggerInstance']
+  /** sees every route as it is added (the OpenAPI route-table check) */
+  onRoute?: (route: RouteOptions) => void
 }
 
 export interface AuthorityServices extends RouteDeps {
@@ -98,6 +100,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     routerOptions: { maxParamLength: 200 }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute)
 
   const ownsDatabase = deps.database === undefined
   const database = deps.database ?? openDatabase(config)
@@ -160,19 +163,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   app.addSchema(ErrorSchema)
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Token authority', version: '1.0.0', description: 'Issues, rotates, revokes and introspects access tokens.' },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'a login token, PAT or service token' },
-          basic: { type: 'http', scheme: 'basic', description: 'service callers of /introspect and /revoke' }
-        }
-      },
-      security: [{ bearer: [] }]
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) }
-  })
+  await registerOpenApi(app)
 
   app.setErrorHandler(errorHandler(config.AUTH_REALM))
   app.setNotFoundHandler((request, reply) => {

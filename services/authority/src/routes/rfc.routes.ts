@@ -51,6 +51,8 @@ const IntrospectionSchema = Type.Object(
 )
 
 const CONSUMES = ['application/x-www-form-urlencoded', 'application/json']
+/** Bearer service token or HTTP Basic; client_id + client_secret body fields also work (RFC 6749 §2.3.1). */
+const CALLER_SECURITY: { [scheme: string]: string[] }[] = [{ bearer: [] }, { basic: [] }]
 const RFC_ERRORS = [400, 401, 403, 413, 415, 429, 503] as const
 
 /**
@@ -104,6 +106,7 @@ export const rfcRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps)
         tags: ['rfc'],
         summary: 'RFC 7662 token introspection (service callers with tokens:introspect)',
         consumes: CONSUMES,
+        security: CALLER_SECURITY,
         body: Type.Ref('TokenRequest'),
         response: { 200: Type.Ref('Introspection'), ...errorResponses(...RFC_ERRORS) }
       }
@@ -149,6 +152,7 @@ export const rfcRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps)
         tags: ['rfc'],
         summary: 'RFC 7009 revocation: a service with tokens:revoke, or the token itself as the Bearer credential',
         consumes: CONSUMES,
+        security: CALLER_SECURITY,
         body: Type.Ref('TokenRequest'),
         response: { 200: Type.Object({}, { additionalProperties: false }), ...errorResponses(...RFC_ERRORS) }
       }
