@@ -39,6 +39,8 @@ export async function startAuthority(
     BCRYPT_COST: '4',
     LOG_LEVEL: 'debug',
     PRUNE_INTERVAL_SECONDS: '0',
+    // a loaded CI machine must not shed test requests; operations.test.ts turns it on
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...backend.env,
     ...opts.env
   })

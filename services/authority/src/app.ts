@@ -22,6 +22,8 @@ import { rfcRoutes } from './routes/rfc.routes.js'
 import { SHARED_SCHEMAS } from './routes/schemas.js'
 import { tokenRoutes } from './routes/tokens.routes.js'
 import { loadScopeCatalogue } from './scopes/scope-catalogue.js'
+import { AuthorityMetrics } from './metrics.js'
+import underPressure from '@fastify/under-pressure'
 import { registerOpenApi } from './openapi.js'
 import { TokenService } from './tokens/token-service.js'
 
@@ -150,7 +152,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     }),
     loginTtlSeconds: { admin: config.ADMIN_TOKEN_TTL_SECONDS, customer: config.CUSTOMER_TOKEN_TTL_SECONDS }
   })
-  const services: AuthorityServices = { config, tokens, accounts, catalogue, database, cache, clock }
+  const metrics = new AuthorityMetrics({ cache, tokens, database })
+  const services: AuthorityServices = { config, tokens, accounts, catalogue, database, cache, clock, metrics }
   app.decorate('authority', services)
   let shuttingDown = false
   app.decorate('markShuttingDown', () => {
@@ -178,7 +181,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     reply.header('x-request-id', request.id)
   })
 
+  metrics.instrument(app)
+  if (config.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS > 0) {
+    // Shed load before latency runs away: 503 + Retry-After, the same error shape as the rest.
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS,
+      sampleInterval: 250,
+      pressureHandler: (request, reply) => {
+        metrics.loadShed.inc()
+        void reply.code(503).header('retry-after', '1').send(errorBody(503, 'service_unavailable', 'the service is overloaded, try again shortly', request.id))
+      }
+    })
+  }
   await app.register(healthRoutes, {
+    metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     checks: { database: () => database.ping(), cache: () => cache.ping() },
     timeoutMs: 1000,
     isReady: () => !shuttingDown

@@ -42,6 +42,8 @@ export const ConfigSchema = Type.Object({
   LOGIN_IP_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
   PRUNE_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 30 }),
   PRUNE_INTERVAL_SECONDS: Type.Integer({ minimum: 0, default: 3600 }),
+  SHUTDOWN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 5000 }),
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 1048576, default: 16384 }),
   TRUST_PROXY: Type.String({ default: 'false' }),
   EXTRA_SCOPES: Type.String({ default: '' }),

@@ -31,10 +31,14 @@ async function main(): Promise<void> {
     if (created) app.log.info({ username: created.username }, 'created the first admin from BOOTSTRAP_ADMIN_USERNAME')
   }
 
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  // SIGTERM: readiness turns 503 at once; we keep serving for SHUTDOWN_DELAY_MS while the
+  // endpoints controller takes us out of rotation, then stop accepting, let in-flight requests
+  // finish and close the pools. A second signal, or the deadline, forces the exit.
+  closeWithGrace({ delay: config.SHUTDOWN_DELAY_MS + 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error')
-    else app.log.info({ signal }, 'shutting down: draining in-flight requests')
+    else app.log.info({ signal, delayMs: config.SHUTDOWN_DELAY_MS }, 'shutting down: readiness off, draining')
     app.markShuttingDown()
+    if (!err) await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DELAY_MS))
     await app.close()
   })
 

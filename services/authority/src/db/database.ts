@@ -13,6 +13,8 @@ export interface DatabaseHandle {
   file?: string
   ping(): Promise<void>
   close(): Promise<void>
+  /** MySQL pool occupancy (null for SQLite: one connection, no pool) */
+  poolStats(): { open: number; idle: number; queued: number; limit: number } | null
 }
 
 type DbConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DB_POOL_SIZE' | 'DB_QUEUE_LIMIT' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_QUERY_TIMEOUT_MS'>
@@ -49,7 +51,17 @@ export function openDatabase(config: DbConfig): DatabaseHandle {
       ping: async () => {
         await sql`select 1`.execute(db)
       },
-      close: () => db.destroy()
+      close: () => db.destroy(),
+      poolStats: () => {
+        // mysql2 exposes no public counters; these fields are stable across its 3.x releases.
+        const internal = pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } }
+        return {
+          open: internal._allConnections?.length ?? 0,
+          idle: internal._freeConnections?.length ?? 0,
+          queued: internal._connectionQueue?.length ?? 0,
+          limit: config.DB_POOL_SIZE
+        }
+      }
     }
   }
   mkdirSync(config.DATA_DIR, { recursive: true, mode: 0o700 })
@@ -66,6 +78,7 @@ export function openDatabase(config: DbConfig): DatabaseHandle {
     ping: async () => {
       await sql`select 1`.execute(db)
     },
-    close: () => db.destroy()
+    close: () => db.destroy(),
+    poolStats: () => null
   }
 }

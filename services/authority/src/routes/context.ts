@@ -3,6 +3,7 @@ import type { AccountService } from '../accounts/account-service.js'
 import type { Actor } from '../audit/audit-log.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
+import type { AuthorityMetrics } from '../metrics.js'
 import type { ScopeCatalogue } from '../scopes/scope-catalogue.js'
 import type { ActiveToken, TokenService } from '../tokens/token-service.js'
 
@@ -13,6 +14,7 @@ export interface RouteDeps {
   accounts: AccountService
   catalogue: ScopeCatalogue
   clock: Clock
+  metrics: AuthorityMetrics
 }
 
 export function principalOf(request: FastifyRequest): ActiveToken {

@@ -2,7 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { withTimeout } from '../single-flight.js'
 
+/** Probes answer even under load shedding: a pod under pressure is busy, not dead. */
+const NEVER_SHED = { pressureHandler: () => undefined }
+
 export interface HealthDeps {
+  /** Prometheus exposition */
+  metrics: () => Promise<{ contentType: string; body: string }>
   checks: Record<string, () => Promise<void>>
   timeoutMs: number
   /** false once shutdown has begun: readiness fails so the load balancer drains us */
@@ -19,6 +24,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (app, d
   const live = async () => ({ status: 'ok' as const, checks: {} })
   const liveness = (operationId: string) => ({
     logLevel: 'warn' as const,
+    config: NEVER_SHED,
     schema: {
       operationId,
       tags: ['operations'],
@@ -31,9 +37,31 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (app, d
   app.get('/livez', liveness('livez'), live)
 
   app.get(
+    '/metrics',
+    {
+      logLevel: 'warn',
+      config: NEVER_SHED,
+      schema: {
+        operationId: 'metrics',
+        tags: ['operations'],
+        summary: 'Prometheus metrics',
+        security: [],
+        produces: ['text/plain'],
+        response: { 200: Type.String({ description: 'Prometheus text exposition format' }) }
+      }
+    },
+    async (_request, reply) => {
+      const m = await deps.metrics()
+      void reply.type(m.contentType)
+      return m.body
+    }
+  )
+
+  app.get(
     '/readyz',
     {
       logLevel: 'warn',
+      config: NEVER_SHED,
       schema: {
         operationId: 'readyz',
         tags: ['operations'],

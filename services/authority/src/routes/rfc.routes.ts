@@ -116,6 +116,7 @@ export const rfcRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps)
       requireScopes(caller, ['tokens:introspect'])
       const { token } = request.body as Type.Static<typeof TokenRequest>
       const result = await tokens.verify(token)
+      deps.metrics.introspections.inc(result.active ? { result: 'active', reason: '' } : { result: 'inactive', reason: result.reason })
       if (!result.active) {
         reply.header('cache-control', 'no-store')
         return caller.scopes.includes('tokens:introspect:reason') ? { active: false, reason: result.reason } : { active: false }

@@ -77,6 +77,8 @@ export class TokenService {
   readonly #loads = new SingleFlight<TokenWithOwner | undefined>()
   /** database reads on the introspection path (for metrics and the one-read-per-miss tests) */
   dbReads = 0
+  /** database calls that failed or timed out (answered 503) */
+  dbErrors = 0
 
   constructor(opts: TokenServiceOptions) {
     this.#o = opts
@@ -157,11 +159,15 @@ export class TokenService {
     return withTimeout(
       p.catch((err: unknown) => {
         if (err instanceof AppError) throw err
+        this.dbErrors++
         this.#o.log.error({ code: (err as NodeJS.ErrnoException).code, msg_: (err as Error).message }, 'database error')
         throw errors.unavailable('the token store')
       }),
       this.#o.dbTimeoutMs,
-      () => errors.unavailable('the token store')
+      () => {
+        this.dbErrors++
+        return errors.unavailable('the token store')
+      }
     )
   }
 
