@@ -35,7 +35,7 @@ t.test('every operation is complete', async (t) => {
       t.ok(op.tags?.length === 1, `${where}: a tag`)
       t.ok(op.summary, `${where}: a summary`)
       t.ok(Array.isArray(op.security), `${where}: explicit security`)
-      t.ok(op.responses['500'] || path.match(/healthz|livez|readyz|openapi/), `${where}: 500 documented`)
+      t.ok(op.responses['500'] || path.match(/healthz|livez|readyz|metrics|openapi/), `${where}: 500 documented`)
       for (const [status, r] of Object.entries(op.responses as Record<string, any>)) {
         t.not(r.description, 'Default Response', `${where} ${status}: described`)
         if (Number(status) >= 400 && !path.endsWith('readyz')) {

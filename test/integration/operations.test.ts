@@ -59,6 +59,7 @@ t.test('graceful shutdown: readiness 503 first, in-flight requests finish, nothi
       LOG_LEVEL: 'warn',
       BCRYPT_COST: '10',
       SHUTDOWN_DELAY_MS: '1500',
+      LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
       BOOTSTRAP_ADMIN_USERNAME: 'drain',
       BOOTSTRAP_ADMIN_PASSWORD: 'drain-password-123'
     },
@@ -92,7 +93,7 @@ t.test('graceful shutdown: readiness 503 first, in-flight requests finish, nothi
   const statuses = await Promise.all(inflight)
   t.same(statuses, Array(16).fill(200), 'every in-flight request completed')
   const [code] = await exited
-  t.equal(code, 0, 'clean exit after the drain (pools closed, nothing left open)')
+  t.equal(code, 0, `clean exit after the drain (pools closed, nothing left open)${code === 0 ? '' : `: ${out}`}`)
   const after = await fetch(`${url}/livez`).then(
     () => 'answered',
     (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? 'error'

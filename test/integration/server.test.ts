@@ -16,7 +16,7 @@ interface Started {
 /** Starts the real entry point on a free port; resolves once it prints where it listens. */
 function startServer(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, ['--import=tsx', SERVER], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', BCRYPT_COST: '4', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '0', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', BCRYPT_COST: '4', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '0', LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''

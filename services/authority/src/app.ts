@@ -179,6 +179,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    // Draining: tell keep-alive clients to reconnect (to another pod), so close() is not held open.
+    if (shuttingDown) reply.header('connection', 'close')
   })
 
   metrics.instrument(app)
