@@ -5,6 +5,7 @@ import { AccountService } from './accounts/account-service.js'
 import { LoginThrottle } from './accounts/login-throttle.js'
 import { PasswordHasher } from './accounts/passwords.js'
 import { authenticatePlugin } from './auth/authenticate.js'
+import { FishingGuard } from './auth/fishing-guard.js'
 import { MemoryTokenCache } from './cache/memory-cache.js'
 import { RedisTokenCache } from './cache/redis-cache.js'
 import type { TokenCache } from './cache/token-cache.js'
@@ -153,7 +154,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     loginTtlSeconds: { admin: config.ADMIN_TOKEN_TTL_SECONDS, customer: config.CUSTOMER_TOKEN_TTL_SECONDS }
   })
   const metrics = new AuthorityMetrics({ cache, tokens, database })
-  const services: AuthorityServices = { config, tokens, accounts, catalogue, database, cache, clock, metrics }
+  const fishing = new FishingGuard({
+    unknownPerMinute: config.INTROSPECT_UNKNOWN_PER_MINUTE,
+    redis: cache instanceof RedisTokenCache ? cache.client : undefined,
+    keyPrefix: config.REDIS_KEY_PREFIX
+  })
+  const services: AuthorityServices = { config, tokens, accounts, catalogue, database, cache, clock, metrics, fishing }
   app.decorate('authority', services)
   let shuttingDown = false
   app.decorate('markShuttingDown', () => {

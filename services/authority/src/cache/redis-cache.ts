@@ -77,7 +77,7 @@ export class RedisTokenCache implements TokenCache {
     } catch {
       this.stats.errors++
       this.stats.misses++
-      return { hit: false }
+      return { hit: false, error: true }
     }
   }
 

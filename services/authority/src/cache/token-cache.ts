@@ -19,7 +19,8 @@ export interface CachedToken {
   filledAt: number
 }
 
-export type CacheLookup = { hit: true; entry: CachedToken } | { hit: false }
+/** `error`: the cache could not answer (down, slow), as opposed to a clean miss */
+export type CacheLookup = { hit: true; entry: CachedToken } | { hit: false; error?: true }
 
 /**
  * Read-through cache contract (DESIGN.md §3), shared by Redis and the in-process cache:

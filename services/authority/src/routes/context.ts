@@ -4,6 +4,7 @@ import type { Actor } from '../audit/audit-log.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { AuthorityMetrics } from '../metrics.js'
+import type { FishingGuard } from '../auth/fishing-guard.js'
 import type { ScopeCatalogue } from '../scopes/scope-catalogue.js'
 import type { ActiveToken, TokenService } from '../tokens/token-service.js'
 
@@ -15,6 +16,7 @@ export interface RouteDeps {
   catalogue: ScopeCatalogue
   clock: Clock
   metrics: AuthorityMetrics
+  fishing: FishingGuard
 }
 
 export function principalOf(request: FastifyRequest): ActiveToken {

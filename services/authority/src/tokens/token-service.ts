@@ -24,6 +24,9 @@ import {
 
 export type InactiveReason = 'expired' | 'revoked' | 'unknown'
 
+/** A database read, shared by concurrent misses: the cache entry, or why there is none. */
+type Loaded = { active: true; entry: CachedToken } | { active: false; reason: InactiveReason }
+
 /** An authenticated, active token: what introspection and route guards work from. */
 export interface ActiveToken {
   id: string
@@ -74,7 +77,13 @@ const REGENERATABLE: readonly TokenKind[] = ['pat', 'svc']
 
 export class TokenService {
   readonly #o: TokenServiceOptions
-  readonly #loads = new SingleFlight<TokenWithOwner | undefined>()
+  /**
+   * Shared database reads. A result stays shared for 1 s after it settles, but only for requests
+   * whose cache lookup failed (a burst whose Redis lookups time out while the event loop lags
+   * still costs one read). A revoke made on this replica forgets it at once; while Redis fails, one
+   * made on another replica can be missed for at most that second.
+   */
+  readonly #loads = new SingleFlight<Loaded>(1000)
   /** database reads on the introspection path (for metrics and the one-read-per-miss tests) */
   dbReads = 0
   /** database calls that failed or timed out (answered 503) */
@@ -106,11 +115,19 @@ export class TokenService {
     const cached = await this.#o.cache.get(claims.id)
     if (cached.hit) return this.#answer(cached.entry, hash, nowSec)
 
-    const row = await this.#loads.run(claims.id, () => this.#load(claims.id))
+    // One database read per token at a time; the flight ends only once the cache is filled, so a
+    // request whose cache lookup missed just before the fill still joins it (no second read).
+    const loaded = await this.#loads.run(claims.id, () => this.#loadAndFill(claims.id, claims.exp, nowSec), cached.error === true)
+    if (!loaded.active) return loaded
+    if (!hashesEqual(Buffer.from(loaded.entry.hash, 'hex'), hash)) return { active: false, reason: 'unknown' }
+    return this.#answer(loaded.entry, hash, nowSec)
+  }
+
+  async #loadAndFill(id: string, signedExp: number | null, nowSec: number): Promise<Loaded> {
+    const row = await this.#load(id)
     if (row === undefined) return { active: false, reason: 'unknown' }
-    if (!hashesEqual(Buffer.from(row.hash, 'hex'), hash)) return { active: false, reason: 'unknown' }
     if (row.revoked_at !== null || row.disabled === 1) return { active: false, reason: 'revoked' }
-    const exp = minExp(claims.exp, row.expires_at === null ? null : seconds(row.expires_at))
+    const exp = minExp(signedExp, row.expires_at === null ? null : seconds(row.expires_at))
     if (exp !== null && exp <= nowSec) return { active: false, reason: 'expired' }
     const entry: CachedToken = {
       id: row.id,
@@ -125,9 +142,8 @@ export class TokenService {
       exp,
       filledAt: nowSec
     }
-    const ttl = Math.min(this.#o.cacheTtlSeconds, exp === null ? Infinity : exp - nowSec)
-    await this.#o.cache.fill(entry, ttl)
-    return this.#answer(entry, hash, nowSec)
+    await this.#o.cache.fill(entry, Math.min(this.#o.cacheTtlSeconds, exp === null ? Infinity : exp - nowSec))
+    return { active: true, entry }
   }
 
   #answer(entry: CachedToken, hash: Buffer, nowSec: number): Verification {
@@ -159,6 +175,10 @@ export class TokenService {
     return withTimeout(
       p.catch((err: unknown) => {
         if (err instanceof AppError) throw err
+        // InnoDB chose this transaction as a deadlock victim: a concurrent change won (409, retryable).
+        if ((err as NodeJS.ErrnoException).code === 'ER_LOCK_DEADLOCK') {
+          throw new AppError('conflict', 'a concurrent change to the same token won; read it again and retry')
+        }
         this.dbErrors++
         this.#o.log.error({ code: (err as NodeJS.ErrnoException).code, msg_: (err as Error).message }, 'database error')
         throw errors.unavailable('the token store')
