@@ -9,8 +9,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 for (const backend of BACKEND_NAMES()) {
   t.test(`metrics and load shedding on ${backend}`, async (t) => {
-    const ta = await startAuthority(t, backend, { env: { LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '60' } })
-    await sleep(700) // start-up work (migrations, module loading) must age out of the delay samples
+    const ta = await startAuthority(t, backend)
     const svc = await createService(ta, 'metrics-svc', ['tokens:introspect'])
     await introspect(ta, svc.token, 'garbage')
     await introspect(ta, svc.token, ta.adminToken)
@@ -27,22 +26,32 @@ for (const backend of BACKEND_NAMES()) {
     t.notMatch(body, /tka_/, 'no token in any label')
     if (backend === 'mysql+redis') t.match(body, /ta_db_pool_connections\{state="open"\} [1-9]/, 'pool saturation exported')
 
-    // Keep the event loop stalled (100 ms at a time, for a second): every timer runs late, the
-    // sampler sees it, and new requests are shed with 503 while probes still answer.
-    const until = Date.now() + 1000
+    // A second app that sheds past 150 ms: keep its event loop stalled (250 ms at a time, for
+    // 1.5 s): every timer runs late, the sampler sees it, and new requests are shed with 503 while
+    // probes still answer. (A separate app, so a loaded CI machine cannot shed the set-up above.)
+    const shedder = await startAuthority(t, backend, { env: { LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '150' } })
+    // set up through the services, not HTTP: only the request under test may meet the shedder
+    const actor = { accountId: null, tokenId: null, ip: null }
+    const owner = await shedder.app.authority.accounts.create(
+      { username: 'shed-svc', password: 'shed-svc-password', kind: 'service', permissions: ['tokens:introspect'] },
+      null,
+      actor
+    )
+    const shedToken = (await shedder.app.authority.tokens.createToken(owner, { name: 'shed', scopes: ['tokens:introspect'] }, null, actor)).value
+    const until = Date.now() + 1500
     while (Date.now() < until) {
-      const chunk = Date.now() + 100
+      const chunk = Date.now() + 250
       while (Date.now() < chunk) {
         // busy: the event loop is stuck here
       }
       await new Promise((r) => setImmediate(r))
     }
-    const shed = await ta.app.inject({ method: 'POST', url: '/introspect', headers: bearer(svc.token), payload: { token: 'x' } })
+    const shed = await shedder.app.inject({ method: 'POST', url: '/introspect', headers: bearer(shedToken), payload: { token: 'x' } })
     t.equal(shed.statusCode, 503, 'shed under event-loop pressure')
     t.equal(shed.headers['retry-after'], '1')
     t.equal(shed.json().code, 'service_unavailable')
-    t.equal((await ta.app.inject({ url: '/livez' })).statusCode, 200, 'liveness is never shed')
-    t.match((await ta.app.inject({ url: '/metrics' })).body, /ta_load_shed_total [1-9]/)
+    t.equal((await shedder.app.inject({ url: '/livez' })).statusCode, 200, 'liveness is never shed')
+    t.match((await shedder.app.inject({ url: '/metrics' })).body, /ta_load_shed_total [1-9]/)
     void ADMIN
   })
 }
