@@ -115,12 +115,15 @@ export const rfcRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps)
       const caller = request.principal!
       requireScopes(caller, ['tokens:introspect'])
       const { token } = request.body as Type.Static<typeof TokenRequest>
-      const wait = await deps.fishing.blockedFor(caller.id)
-      if (wait !== null) {
-        throw new AppError('too_many_requests', 'too many introspections of unknown tokens from this caller', { retryAfterSeconds: wait })
-      }
+      const fishing = (wait: number) =>
+        new AppError('too_many_requests', 'too many introspections of unknown tokens from this caller', { retryAfterSeconds: wait })
+      const blocked = deps.fishing.blockedFor(caller.id)
+      if (blocked !== null) throw fishing(blocked)
       const result = await tokens.verify(token)
-      if (!result.active && result.reason === 'unknown') await deps.fishing.recordUnknown(caller.id)
+      if (!result.active && result.reason === 'unknown') {
+        const wait = await deps.fishing.recordUnknown(caller.id)
+        if (wait !== null) throw fishing(wait)
+      }
       deps.metrics.introspections.inc(result.active ? { result: 'active', reason: '' } : { result: 'inactive', reason: result.reason })
       if (!result.active) {
         reply.header('cache-control', 'no-store')
