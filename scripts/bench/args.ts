@@ -1,0 +1,141 @@
+/** Command line of `npm run bench -- …`. */
+
+export const SCENARIO_KEYS = [
+  'baseline',
+  'hello',
+  'warm',
+  'forged',
+  'cold',
+  'verifier-public',
+  'verifier',
+  'peer',
+  'create',
+  'create-confirmed',
+  'regenerate',
+  'login',
+  'warm-1m',
+  'cold-1m',
+  'baseline-end'
+] as const
+export type ScenarioKey = (typeof SCENARIO_KEYS)[number]
+
+export interface BenchArgs {
+  /** seconds measured per scenario */
+  duration: number
+  /** seconds of warm-up before each measured run */
+  warmup: number
+  connections: number
+  /** the scenario list is run this many times; the table shows medians */
+  rounds: number
+  /** tokens seeded for the main runs */
+  seed: number
+  /** size of the introspected set (warm / cold / baseline / peer) */
+  warmSet: number
+  seed1m: boolean
+  bcryptCost: number
+  backends: ('embedded' | 'mysql+redis')[] | 'auto'
+  only: Set<ScenarioKey> | null
+  profile: ScenarioKey | null
+  outDir: string | null
+}
+
+const USAGE = `usage: npm run bench -- [options]
+  --duration N        seconds measured per scenario (default 5)
+  --warmup N          seconds of warm-up before each (default 2)
+  --connections N     concurrent connections of the load generator (default 32)
+  --rounds N          run the scenario list N times and report medians (default 1; use 3 on a
+                      shared, noisy machine: each round's ratios are taken against its own baseline)
+  --seed N            tokens seeded for the main runs (default 10000)
+  --warm-set N        tokens introspected in the warm/cold/baseline runs (default min(seed, 10000))
+  --seed-1m           also grow the table to 1,000,000 tokens and rerun warm and cold introspection
+  --bcrypt-cost N     BCRYPT_COST of the authority (default 12, as deployed)
+  --backend NAME      embedded | mysql | all (default: embedded, plus MySQL + Redis when
+                      BENCH_DATABASE_URL/BENCH_REDIS_URL or TEST_DATABASE_URL/TEST_REDIS_URL are set)
+  --only a,b,c        run only these scenarios (the POST baseline always runs): ${SCENARIO_KEYS.join(', ')}
+  --profile KEY       CPU-profile the server process during that scenario's measured run
+                      (writes bench/results/<time>-<backend>-<KEY>.cpuprofile and prints a summary)
+  --out DIR           where the JSON goes (default bench/results)`
+
+export function parseArgs(argv: readonly string[]): BenchArgs {
+  const a: BenchArgs = {
+    duration: 5,
+    warmup: 2,
+    connections: 32,
+    rounds: 1,
+    seed: 10_000,
+    warmSet: 0,
+    seed1m: false,
+    bcryptCost: 12,
+    backends: 'auto',
+    only: null,
+    profile: null,
+    outDir: null
+  }
+  const num = (name: string, v: string | undefined, min: number, max: number): number => {
+    const n = Number(v)
+    if (v === undefined || !Number.isFinite(n) || n < min || n > max) throw new Error(`${name} must be a number in ${min}..${max}\n${USAGE}`)
+    return n
+  }
+  const key = (v: string): ScenarioKey => {
+    if (!(SCENARIO_KEYS as readonly string[]).includes(v)) throw new Error(`unknown scenario "${v}"\n${USAGE}`)
+    return v as ScenarioKey
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
+    const value = () => inline ?? argv[++i]
+    switch (flag) {
+      case '--duration':
+        a.duration = num(flag, value(), 1, 600)
+        break
+      case '--warmup':
+        a.warmup = num(flag, value(), 0, 120)
+        break
+      case '--connections':
+        a.connections = Math.floor(num(flag, value(), 1, 1000))
+        break
+      case '--rounds':
+        a.rounds = Math.floor(num(flag, value(), 1, 20))
+        break
+      case '--seed':
+        a.seed = Math.floor(num(flag, value(), 100, 1_000_000))
+        break
+      case '--warm-set':
+        a.warmSet = Math.floor(num(flag, value(), 10, 100_000))
+        break
+      case '--seed-1m':
+        a.seed1m = true
+        break
+      case '--bcrypt-cost':
+        a.bcryptCost = Math.floor(num(flag, value(), 4, 15))
+        break
+      case '--backend': {
+        const v = value()
+        if (v === 'embedded') a.backends = ['embedded']
+        else if (v === 'mysql' || v === 'mysql+redis') a.backends = ['mysql+redis']
+        else if (v === 'all') a.backends = ['embedded', 'mysql+redis']
+        else throw new Error(`--backend must be embedded, mysql or all\n${USAGE}`)
+        break
+      }
+      case '--only':
+        a.only = new Set((value() ?? '').split(',').filter(Boolean).map(key))
+        break
+      case '--profile':
+        a.profile = key(value() ?? '')
+        break
+      case '--out':
+        a.outDir = value() ?? null
+        break
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n')
+        process.exit(0)
+        break
+      default:
+        throw new Error(`unknown option ${arg}\n${USAGE}`)
+    }
+  }
+  if (a.warmSet === 0) a.warmSet = Math.min(a.seed, 10_000)
+  if (a.warmSet > a.seed) throw new Error('--warm-set cannot exceed --seed')
+  return a
+}
