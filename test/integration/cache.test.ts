@@ -140,6 +140,54 @@ for (const backend of BACKEND_NAMES()) {
         t.equal(res.statusCode, 200)
         t.same((await viaOther()).json(), { active: false })
       })
+
+      t.test('a revoked caller credential is refused by another replica within milliseconds', async (t) => {
+        const other = await ta.replica()
+        const svc = await createService(ta, 'caller-svc', ['tokens:introspect'])
+        const pat = await createPat(ta)
+        const viaOther = () => other.inject({ method: 'POST', url: '/introspect', headers: bearer(svc.token), payload: { token: pat.value } })
+        t.equal((await viaOther()).statusCode, 200)
+        const before = other.authority.tokens.callerHits
+        t.equal((await viaOther()).statusCode, 200)
+        t.equal(other.authority.tokens.callerHits, before + 1, 'the caller credential is reused on the second call (no lookup)')
+        const svcTokenId = (await ta.app.inject({ url: `/v1/accounts/${svc.id}/tokens`, headers: bearer(ta.adminToken) })).json().items[0].id as string
+        const res = await ta.app.inject({ method: 'DELETE', url: `/v1/accounts/${svc.id}/tokens/${svcTokenId}`, headers: bearer(ta.adminToken), payload: { password: ADMIN.password } })
+        t.equal(res.statusCode, 200)
+        const started = Date.now()
+        let status = (await viaOther()).statusCode
+        while (status === 200 && Date.now() - started < 2000) {
+          await new Promise((r) => setTimeout(r, 2))
+          status = (await viaOther()).statusCode
+        }
+        const ms = Date.now() - started
+        t.equal(status, 401, 'refused')
+        t.ok(ms < 900, `refused ${ms} ms after the revoke (the invalidation channel, not the 1 s reuse limit)`)
+        t.comment(`revoked caller credential refused by another replica after ${ms} ms`)
+      })
+
+      t.test('the fishing budget is shared by replicas (counts flushed in batches)', async (t) => {
+        const other = await ta.replica()
+        const fisher = await createService(ta, 'fisher-shared', ['tokens:introspect'])
+        const ask = (app: typeof other, i: number) =>
+          app.inject({ method: 'POST', url: '/introspect', headers: bearer(fisher.token), payload: { token: `guess-${i}` } })
+        const budget = ta.config.INTROSPECT_UNKNOWN_PER_MINUTE
+        // alternate replicas; flush both every 50 rounds (the timer may flush sooner)
+        let accepted = 0
+        let refusedA = false
+        let refusedB = false
+        for (let i = 0; i < budget && !(refusedA && refusedB); i++) {
+          const [a, b] = [await ask(ta.app, i), await ask(other, i)]
+          if (a.statusCode === 200) accepted++
+          else refusedA = a.statusCode === 429
+          if (b.statusCode === 200) accepted++
+          else refusedB = b.statusCode === 429
+          if (i % 50 === 49) await Promise.all([ta.app.authority.fishing.flush(), other.authority.fishing.flush()])
+        }
+        t.ok(refusedA && refusedB, 'both replicas refuse the caller with 429')
+        t.ok(accepted >= budget && accepted <= budget + 100, `${accepted} unknown tokens answered across two replicas for a budget of ${budget} (each alone would allow ${budget})`)
+        t.comment(`shared fishing budget ${budget}: ${accepted} answered across 2 replicas before both refused`)
+        t.ok(ta.app.authority.fishing.sharedCalls <= 20, `shared-store calls: ${ta.app.authority.fishing.sharedCalls} for ${accepted} unknown tokens`)
+      })
     }
   })
 }

@@ -7,6 +7,7 @@ import { PasswordHasher } from './accounts/passwords.js'
 import { authenticatePlugin } from './auth/authenticate.js'
 import { FishingGuard } from './auth/fishing-guard.js'
 import { MemoryTokenCache } from './cache/memory-cache.js'
+import { InvalidationListener } from './cache/invalidation-listener.js'
 import { RedisTokenCache } from './cache/redis-cache.js'
 import type { TokenCache } from './cache/token-cache.js'
 import { systemClock, type Clock } from './clock.js'
@@ -101,7 +102,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID()
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
-    routerOptions: { maxParamLength: 200 }
+    routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute)
 
@@ -138,6 +140,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     dbTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     log: app.log
   })
+  if (cache instanceof RedisTokenCache && config.REDIS_URL !== undefined) {
+    // changes made on other replicas reach what this one keeps in process within milliseconds
+    const listener = new InvalidationListener({
+      url: config.REDIS_URL,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+      log: app.log,
+      onIds: (ids) => tokens.forgetCallers(ids),
+      onReset: () => tokens.forgetCallers(null)
+    })
+    app.addHook('onClose', async () => listener.close())
+  }
   const accounts = new AccountService({
     db: database.db,
     clock,
@@ -159,6 +173,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     redis: cache instanceof RedisTokenCache ? cache.client : undefined,
     keyPrefix: config.REDIS_KEY_PREFIX
   })
+  app.addHook('onClose', async () => fishing.close())
   const services: AuthorityServices = { config, tokens, accounts, catalogue, database, cache, clock, metrics, fishing }
   app.decorate('authority', services)
   let shuttingDown = false
@@ -244,6 +259,20 @@ function errorBody(statusCode: number, code: ErrorBody['code'], message: string,
     503: 'Service Unavailable'
   }
   return { statusCode, code, error: reason[statusCode] ?? 'Error', message, requestId }
+}
+
+/**
+ * Errors Fastify raises before routing (the fuzz test found both answering Fastify's own body, one
+ * with an undocumented 414): a malformed percent-encoding in the path, and a path parameter past
+ * maxParamLength (no id is that long). Both get the one error shape, as 400s.
+ */
+function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return reply.code(400).send(errorBody(400, 'validation_failed', 'a path parameter is too long', request.id))
+  }
+  if (err.code === 'FST_ERR_BAD_URL') return reply.code(400).send(errorBody(400, 'invalid_request', 'malformed URL', request.id))
+  request.log.error({ err }, 'framework error')
+  return reply.code(500).send(errorBody(500, 'internal_error', 'internal error', request.id))
 }
 
 const quote = (s: string): string => s.replace(/[\\"]/g, '')

@@ -1,28 +1,44 @@
 import type { Redis } from 'ioredis'
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible'
+
+/** how often the unknown-token counts of this process are added to the replicas' shared budget */
+export const FISHING_FLUSH_MS = 250
 
 /**
  * Throttles introspection callers that keep asking about tokens that do not exist (forged or
  * guessed values: reason `unknown`). Expired and revoked answers are normal traffic and do not
- * count. Per calling credential, shared by replicas through Redis when there is one.
+ * count. Per calling credential.
+ *
+ * Counting costs no I/O on the request: each process counts in memory (and alone answers 429 once
+ * a caller is over budget here), and adds its counts to a budget shared through Redis every
+ * FISHING_FLUSH_MS; a caller over the shared budget is then blocked on every replica. So a caller
+ * spread over N replicas gets at most the budget plus what it sends in one flush interval.
  */
 export class FishingGuard {
-  readonly #limiter: RateLimiterAbstract
+  readonly #local: RateLimiterMemory
+  readonly #shared: RateLimiterAbstract | undefined
+  readonly #points: number
   /** callers over budget, until when (ms): checked with no I/O on every introspection */
   readonly #blockedUntil = new Map<string, number>()
+  /** unknown answers counted here and not yet added to the shared budget */
+  readonly #unflushed = new Map<string, number>()
+  #timer: NodeJS.Timeout | undefined
+  #flushing: Promise<void> | undefined
+  /** round trips made to the shared store (the benchmark reports them) */
+  sharedCalls = 0
 
   constructor(o: { unknownPerMinute: number; redis?: Redis | undefined; keyPrefix: string }) {
-    const memory = new RateLimiterMemory({ keyPrefix: 'fishing', points: o.unknownPerMinute, duration: 60 })
-    this.#limiter =
+    this.#points = o.unknownPerMinute
+    this.#local = new RateLimiterMemory({ keyPrefix: 'fishing', points: o.unknownPerMinute, duration: 60 })
+    this.#shared =
       o.redis === undefined
-        ? memory
+        ? undefined
         : new RateLimiterRedis({
             storeClient: o.redis,
             keyPrefix: `${o.keyPrefix}fishing`,
             points: o.unknownPerMinute,
             duration: 60,
-            rejectIfRedisNotReady: true,
-            insuranceLimiter: memory
+            rejectIfRedisNotReady: true
           })
   }
 
@@ -37,19 +53,57 @@ export class FishingGuard {
     return Math.max(1, Math.ceil((until - now) / 1000))
   }
 
-  /**
-   * Counts an unknown-token answer (shared across replicas through Redis); returns the seconds to
-   * wait when this one went over the budget, else null.
-   */
+  /** Counts an unknown-token answer; returns the seconds to wait when it went over the budget, else null. */
   async recordUnknown(callerTokenId: string, now = Date.now()): Promise<number | null> {
+    if (this.#shared !== undefined) {
+      this.#unflushed.set(callerTokenId, (this.#unflushed.get(callerTokenId) ?? 0) + 1)
+      this.#timer ??= setTimeout(() => void this.flush(), FISHING_FLUSH_MS).unref()
+    }
     try {
-      await this.#limiter.consume(callerTokenId)
+      await this.#local.consume(callerTokenId)
       return null
     } catch (res) {
       if (res instanceof Error) throw res
-      const ms = (res as { msBeforeNext: number }).msBeforeNext
-      this.#blockedUntil.set(callerTokenId, now + ms)
-      return Math.max(1, Math.ceil(ms / 1000))
+      return this.#block(callerTokenId, (res as RateLimiterRes).msBeforeNext, now)
     }
+  }
+
+  /** Adds this process's counts to the shared budget and blocks callers over it (also on a timer). */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    if (this.#flushing !== undefined) await this.#flushing
+    if (this.#shared === undefined || this.#unflushed.size === 0) return
+    const batch = [...this.#unflushed]
+    this.#unflushed.clear()
+    const shared = this.#shared
+    this.#flushing = (async () => {
+      await Promise.all(
+        batch.map(async ([caller, count]) => {
+          this.sharedCalls++
+          try {
+            const res = await shared.penalty(caller, count)
+            if (res.consumedPoints > this.#points) this.#block(caller, res.msBeforeNext, Date.now())
+          } catch {
+            // Redis away: this process's own count (above) still throttles
+          }
+        })
+      )
+    })()
+    try {
+      await this.#flushing
+    } finally {
+      this.#flushing = undefined
+    }
+  }
+
+  #block(caller: string, ms: number, now: number): number {
+    this.#blockedUntil.set(caller, Math.max(this.#blockedUntil.get(caller) ?? 0, now + ms))
+    return Math.max(1, Math.ceil(ms / 1000))
+  }
+
+  close(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
   }
 }

@@ -67,7 +67,7 @@ export const rfcRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps)
   app.addSchema(IntrospectionSchema)
 
   async function verifyClient(username: string | null, secret: string): Promise<ActiveToken> {
-    const result = await tokens.verify(secret)
+    const result = await tokens.verifyCaller(secret)
     if (!result.active || (username !== null && normalizeUsername(username) !== result.token.username)) {
       throw new AppError('invalid_client', 'client authentication failed')
     }
@@ -81,7 +81,7 @@ export const rfcRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps)
   app.addHook('onRequest', async (request) => {
     const cred = readCredential(request, config.ALLOW_QUERY_TOKENS)
     if (cred.scheme === 'bearer') {
-      const result = await tokens.verify(cred.token)
+      const result = await tokens.verifyCaller(cred.token)
       if (!result.active) throw errors.invalidToken(INACTIVE_DESCRIPTIONS[result.reason])
       request.principal = result.token
       callerToken.set(request, cred.token)

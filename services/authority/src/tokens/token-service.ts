@@ -1,5 +1,7 @@
+import { hash as oneShotHash } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Kysely } from 'kysely'
+import { LRUCache } from 'lru-cache'
 import type { CachedToken, TokenCache } from '../cache/token-cache.js'
 import type { Clock } from '../clock.js'
 import { seconds } from '../clock.js'
@@ -73,6 +75,8 @@ export interface IssuedToken {
 }
 
 const MAX_EXP = 2 ** 48 - 1
+/** how long a verified caller credential of /introspect and /revoke is trusted without a lookup */
+export const CALLER_CACHE_MS = 1000
 const REGENERATABLE: readonly TokenKind[] = ['pat', 'svc']
 
 export class TokenService {
@@ -84,6 +88,24 @@ export class TokenService {
    * made on another replica can be missed for at most that second.
    */
   readonly #loads = new SingleFlight<Loaded>(1000)
+  /**
+   * Caller credentials of /introspect and /revoke verified in the last CALLER_CACHE_MS, keyed by
+   * the SHA-256 of the value (a map lookup then compares digests, not secrets). Active answers only;
+   * a change on this replica drops the entry at once (invalidate), one on another replica through
+   * the invalidation channel (forgetCallers), or at worst when the entry times out.
+   */
+  readonly #callers = new LRUCache<string, { verification: Verification & { active: true }; id: string }>({
+    max: 10_000,
+    ttl: CALLER_CACHE_MS,
+    dispose: (v, key) => {
+      if (this.#callerKeys.get(v.id) === key) this.#callerKeys.delete(v.id)
+    }
+  })
+  readonly #callerKeys = new Map<string, string>()
+  /** bumped by every forget: a verification that started before one is not kept */
+  #callerGeneration = 0
+  /** caller-credential lookups answered from #callers (for the benchmark and tests) */
+  callerHits = 0
   /** database reads on the introspection path (for metrics and the one-read-per-miss tests) */
   dbReads = 0
   /** database calls that failed or timed out (answered 503) */
@@ -121,6 +143,48 @@ export class TokenService {
     if (!loaded.active) return loaded
     if (!hashesEqual(Buffer.from(loaded.entry.hash, 'hex'), hash)) return { active: false, reason: 'unknown' }
     return this.#answer(loaded.entry, hash, nowSec)
+  }
+
+  /**
+   * Verifies the credential a service presents to /introspect or /revoke: the same checks as
+   * verify, but an active answer is reused for up to CALLER_CACHE_MS (a gateway presents the same
+   * credential on every call). Inactive answers are never reused.
+   */
+  async verifyCaller(value: string): Promise<Verification> {
+    if (value.length > 1024) return { active: false, reason: 'unknown' }
+    const key = oneShotHash('sha256', value, 'base64')
+    const hit = this.#callers.get(key)
+    if (hit !== undefined) {
+      const exp = hit.verification.token.exp
+      if (exp === null || exp > seconds(this.#o.clock.now())) {
+        this.callerHits++
+        return hit.verification
+      }
+      this.#callers.delete(key)
+    }
+    const generation = this.#callerGeneration
+    const verification = await this.verify(value)
+    if (verification.active && generation === this.#callerGeneration) {
+      const id = verification.token.id
+      const previous = this.#callerKeys.get(id)
+      if (previous !== undefined && previous !== key) this.#callers.delete(previous)
+      this.#callers.set(key, { verification, id })
+      this.#callerKeys.set(id, key)
+    }
+    return verification
+  }
+
+  /** Forgets reused caller verifications of these tokens (all of them when `ids` is null). */
+  forgetCallers(ids: readonly string[] | null): void {
+    this.#callerGeneration++
+    if (ids === null) {
+      this.#callers.clear()
+      return
+    }
+    for (const id of ids) {
+      const key = this.#callerKeys.get(id)
+      if (key !== undefined) this.#callers.delete(key)
+    }
   }
 
   async #loadAndFill(id: string, signedExp: number | null, nowSec: number): Promise<Loaded> {
@@ -423,6 +487,7 @@ export class TokenService {
     if (ids.length === 0) return
     // A load that started before the change must not answer requests that start after it.
     for (const id of ids) this.#loads.forget(id)
+    this.forgetCallers(ids)
     await this.#o.cache.invalidate(ids)
   }
 

@@ -1,0 +1,76 @@
+import { Redis } from 'ioredis'
+import type { FastifyBaseLogger } from 'fastify'
+import { invalidationChannel } from './redis-cache.js'
+
+export interface InvalidationListenerOptions {
+  url: string
+  keyPrefix: string
+  connectTimeoutMs: number
+  log: FastifyBaseLogger
+  /** token ids another replica (or this one) invalidated */
+  onIds(ids: readonly string[]): void
+  /** the subscription was (re)established: anything published meanwhile may have been missed */
+  onReset(): void
+}
+
+/**
+ * Listens on `<prefix>invalidate`, where every replica publishes the ids of tokens a change denied
+ * access to, so what a replica keeps in process (reused caller verifications) is dropped within
+ * milliseconds of a change made elsewhere. After a reconnect everything kept is dropped: messages
+ * sent while the subscription was down are lost.
+ */
+export class InvalidationListener {
+  readonly #client: Redis
+  #closed = false
+
+  constructor(o: InvalidationListenerOptions) {
+    const channel = invalidationChannel(o.keyPrefix)
+    this.#client = new Redis(o.url, {
+      connectTimeout: o.connectTimeoutMs,
+      maxRetriesPerRequest: null,
+      retryStrategy: (times) => Math.min(100 * times, 1000)
+    })
+    this.#client.on('error', (err: NodeJS.ErrnoException) => {
+      o.log.warn({ code: err.code }, 'invalidation subscriber error')
+    })
+    // 'ready' follows the first connect and every reconnect (ioredis re-subscribes by itself)
+    this.#client.on('ready', () => o.onReset())
+    this.#client.on('close', () => {
+      if (!this.#closed) o.onReset()
+    })
+    this.#client.on('message', (ch: string, message: string) => {
+      if (ch !== channel) return
+      try {
+        const { ids } = JSON.parse(message) as { ids?: unknown }
+        if (Array.isArray(ids)) o.onIds(ids.filter((id): id is string => typeof id === 'string'))
+      } catch {
+        o.log.warn('malformed invalidation message ignored')
+      }
+    })
+    this.#client.subscribe(channel).catch((err: NodeJS.ErrnoException) => {
+      o.log.warn({ code: err.code }, 'invalidation subscribe failed; retried on reconnect')
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    // An unreachable or paused Redis never answers QUIT (and a queued QUIT never settles after a
+    // disconnect): do not hold shutdown on it.
+    if (this.#client.status !== 'ready') {
+      this.#client.disconnect()
+      return
+    }
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1000)
+    })
+    try {
+      await Promise.race([this.#client.quit(), late])
+    } catch {
+      // closing anyway
+    } finally {
+      clearTimeout(timer)
+      this.#client.disconnect()
+    }
+  }
+}
