@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
@@ -209,7 +209,10 @@ async function verifier(app: FastifyInstance, options: VerifierOptions): Promise
   function readToken(request: FastifyRequest): string | null {
     const raw = request.raw.rawHeaders
     let headers = 0
-    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'authorization') headers++
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!
+      if (name.length === 13 && name.toLowerCase() === 'authorization') headers++
+    }
     if (headers > 1) throw new VerifierError('invalid_request', 'more than one Authorization header')
     const query = (request.query ?? {}) as Record<string, unknown>
     const fromQuery = o.queryParameters.filter((p) => query[p] !== undefined)
@@ -226,15 +229,19 @@ async function verifier(app: FastifyInstance, options: VerifierOptions): Promise
     return m[1]!
   }
 
-  async function lookup(token: string): Promise<CacheEntry | { inactive: string | undefined }> {
-    const key = createHash('sha256').update(token).digest('base64url')
-    const now = Date.now()
+  /** the cached answer for this token, if still fresh: no I/O, no await (the hot path) */
+  function cached(key: string): CacheEntry | undefined {
     const hit = cache.get(key)
-    if (hit && hit.until > now) {
+    if (hit === undefined) return undefined
+    if (hit.until > Date.now()) {
       stats.hits++
       return hit
     }
-    if (hit) forget(key)
+    forget(key)
+    return undefined
+  }
+
+  async function lookup(token: string, key: string): Promise<CacheEntry | { inactive: string | undefined }> {
     stats.misses++
     const running = inflight.get(key)
     if (running) return running
@@ -294,13 +301,16 @@ async function verifier(app: FastifyInstance, options: VerifierOptions): Promise
       return send(reply, request, err as VerifierError)
     }
     if (token === null) return send(reply, request, new VerifierError('unauthorized', 'authentication required'))
-    if (!tokenShapeOk(token, o.tokenPrefix)) {
+    // Cache first (only active answers are cached, keyed by the token's SHA-256); the offline shape
+    // check runs only on a miss, before any call to the authority.
+    const key = hash('sha256', token, 'base64url')
+    let result: CacheEntry | { inactive: string | undefined } | undefined = cached(key)
+    if (result === undefined && !tokenShapeOk(token, o.tokenPrefix)) {
       stats.rejectedOffline++
       return send(reply, request, new VerifierError('invalid_token', 'the access token is not valid'))
     }
-    let result: CacheEntry | { inactive: string | undefined }
     try {
-      result = await lookup(token)
+      result ??= await lookup(token, key)
     } catch (err) {
       if (!(err instanceof AuthorityUnavailableError)) throw err
       request.log.warn({ msg_: err.message }, 'token verifier: authority unavailable, failing closed')

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, MysqlDialect, SqliteDialect, sql, type SqliteDialectConfig } from 'kysely'
+import { LRUCache } from 'lru-cache'
 import { createPool } from 'mysql2'
 import type { Config } from '../config.js'
 import type { Database } from './tables.js'
@@ -70,7 +71,7 @@ export function openDatabase(config: DbConfig): DatabaseHandle {
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   return {
     db,
     dialect: 'sqlite',
@@ -80,5 +81,29 @@ export function openDatabase(config: DbConfig): DatabaseHandle {
     },
     close: () => db.destroy(),
     poolStats: () => null
+  }
+}
+
+/**
+ * Kysely prepares every query afresh; SQLite statements are reusable, and preparing costs more
+ * than running the token lookup itself. Keeps the most recent prepared statements by SQL text
+ * (bounded: queries with inlined lists make many texts). Safe because better-sqlite3 runs a
+ * statement synchronously to completion and Kysely does not stream here.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database, max = 256): SqliteDialectConfig['database'] {
+  const statements = new LRUCache<string, SqliteDatabase.Statement>({ max })
+  return {
+    close: () => {
+      statements.clear()
+      sqlite.close()
+    },
+    prepare: (text: string) => {
+      let statement = statements.get(text)
+      if (statement === undefined) {
+        statement = sqlite.prepare(text)
+        statements.set(text, statement)
+      }
+      return statement
+    }
   }
 }
