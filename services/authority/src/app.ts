@@ -163,7 +163,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       ipFailures: config.LOGIN_IP_FAILURES,
       ipWindowSeconds: config.LOGIN_IP_WINDOW_SECONDS,
       redis: cache instanceof RedisTokenCache ? cache.client : undefined,
-      keyPrefix: config.REDIS_KEY_PREFIX
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      slowMs: Math.max(1, Math.floor(config.REDIS_COMMAND_TIMEOUT_MS * 0.8))
     }),
     loginTtlSeconds: { admin: config.ADMIN_TOKEN_TTL_SECONDS, customer: config.CUSTOMER_TOKEN_TTL_SECONDS }
   })

@@ -7,6 +7,8 @@ export interface LoginThrottleOptions {
   ipWindowSeconds: number
   redis?: Redis | undefined
   keyPrefix: string
+  /** a Redis counter call this slow (ms) counts as trouble: the next ones stay in process a while */
+  slowMs?: number
 }
 
 export type AllowedAttempt = { allowed: true; known: boolean }
@@ -16,6 +18,7 @@ export type ThrottleAttempt = AllowedAttempt | { allowed: false; retryAfterSecon
 const KNOWN_CLIENT_DAYS = 14
 const KNOWN_CLIENT_FAILURES = 10
 const KNOWN_CLIENT_WINDOW = 900
+const REDIS_TROUBLE_MS = 5000
 
 /**
  * Failed-login throttling without a hard lockout (DESIGN.md §5):
@@ -27,16 +30,22 @@ const KNOWN_CLIENT_WINDOW = 900
  * keeps limiting while Redis is away: the throttle never fails open.
  */
 export class LoginThrottle {
-  readonly #account: RateLimiterAbstract
-  readonly #ip: RateLimiterAbstract
-  readonly #known: RateLimiterAbstract
-  readonly #knownFailures: RateLimiterAbstract
+  readonly #account: Limiter
+  readonly #ip: Limiter
+  readonly #known: Limiter
+  readonly #knownFailures: Limiter
+  /**
+   * Until when (ms) Redis is skipped: after a call that failed or took most of a command timeout,
+   * the in-process counters answer for a few seconds, so one login or confirmation against a slow
+   * Redis waits out one timeout, not one per counter.
+   */
+  #redisTroubleUntil = 0
 
   constructor(o: LoginThrottleOptions) {
-    const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+    const make = (keyPrefix: string, points: number, duration: number): Limiter => {
       const memory = new RateLimiterMemory({ keyPrefix, points, duration })
-      if (o.redis === undefined) return memory
-      return new RateLimiterRedis({
+      if (o.redis === undefined) return { memory }
+      const redis = new RateLimiterRedis({
         storeClient: o.redis,
         keyPrefix: `${o.keyPrefix}${keyPrefix}`,
         points,
@@ -44,15 +53,34 @@ export class LoginThrottle {
         rejectIfRedisNotReady: true,
         insuranceLimiter: memory
       })
+      return { memory, redis }
     }
     this.#account = make('login-acct', o.accountFailuresPerHour, 3600)
     this.#ip = make('login-ip', o.ipFailures, o.ipWindowSeconds)
     this.#known = make('login-known', 1, KNOWN_CLIENT_DAYS * 86400)
     this.#knownFailures = make('login-known-fail', KNOWN_CLIENT_FAILURES, KNOWN_CLIENT_WINDOW)
+    this.#slowMs = o.slowMs ?? 200
+  }
+
+  readonly #slowMs: number
+
+  /** Runs one counter call on Redis (or, while Redis is in trouble, in process) and watches its time. */
+  async #run<T>(limiter: Limiter, call: (l: RateLimiterAbstract) => Promise<T>): Promise<T> {
+    if (limiter.redis === undefined || Date.now() < this.#redisTroubleUntil) return call(limiter.memory)
+    const started = Date.now()
+    try {
+      return await call(limiter.redis)
+    } catch (err) {
+      if (err instanceof Error) this.#redisTroubleUntil = Date.now() + REDIS_TROUBLE_MS
+      throw err
+    } finally {
+      // the Redis limiter falls back to its in-process twin by itself; a slow answer means it did
+      if (Date.now() - started >= this.#slowMs) this.#redisTroubleUntil = Date.now() + REDIS_TROUBLE_MS
+    }
   }
 
   async #isKnown(username: string, ip: string): Promise<boolean> {
-    const res = await this.#known.get(`${username}|${ip}`)
+    const res = await this.#run(this.#known, (l) => l.get(`${username}|${ip}`))
     return (res?.consumedPoints ?? 0) > 0
   }
 
@@ -61,21 +89,26 @@ export class LoginThrottle {
    * all pass a read-only check. A success gives its points back (`succeeded`).
    */
   async attempt(username: string, ip: string): Promise<ThrottleAttempt> {
-    const ipTry = await tryConsume(this.#ip, ip)
+    const ipTry = await this.#run(this.#ip, (l) => tryConsume(l, ip))
     if (!ipTry.ok) return deny(ipTry.msBeforeNext)
     const known = await this.#isKnown(username, ip)
     const [limiter, key] = known ? [this.#knownFailures, `${username}|${ip}`] : [this.#account, username]
-    const acctTry = await tryConsume(limiter, key)
+    const acctTry = await this.#run(limiter, (l) => tryConsume(l, key))
     if (!acctTry.ok) return deny(acctTry.msBeforeNext)
     return { allowed: true, known }
   }
 
   async succeeded(username: string, ip: string, attempt: AllowedAttempt): Promise<void> {
-    await this.#ip.reward(ip, 1)
-    if (attempt.known) await this.#knownFailures.delete(`${username}|${ip}`)
-    else await this.#account.reward(username, 1)
-    await this.#known.set(`${username}|${ip}`, 1, KNOWN_CLIENT_DAYS * 86400)
+    await this.#run(this.#ip, (l) => l.reward(ip, 1))
+    if (attempt.known) await this.#run(this.#knownFailures, (l) => l.delete(`${username}|${ip}`))
+    else await this.#run(this.#account, (l) => l.reward(username, 1))
+    await this.#run(this.#known, (l) => l.set(`${username}|${ip}`, 1, KNOWN_CLIENT_DAYS * 86400))
   }
+}
+
+interface Limiter {
+  memory: RateLimiterMemory
+  redis?: RateLimiterRedis
 }
 
 function deny(ms: number): ThrottleAttempt {

@@ -52,7 +52,9 @@ export function openDatabase(config: DbConfig): DatabaseHandle {
       ping: async () => {
         await sql`select 1`.execute(db)
       },
-      close: () => db.destroy(),
+      // a connection still mid-handshake with an unreachable server makes the pool's end reject:
+      // closing must still complete (shutdown is not the place to report it)
+      close: () => db.destroy().catch(() => undefined),
       poolStats: () => {
         // mysql2 exposes no public counters; these fields are stable across its 3.x releases.
         const internal = pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } }
