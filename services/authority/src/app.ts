@@ -147,8 +147,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       keyPrefix: config.REDIS_KEY_PREFIX,
       connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
       log: app.log,
-      onIds: (ids) => tokens.forgetCallers(ids),
-      onReset: () => tokens.forgetCallers(null)
+      onIds: (ids) => tokens.forgetRemote(ids),
+      onReset: () => tokens.forgetRemote(null)
     })
     app.addHook('onClose', async () => listener.close())
   }
@@ -164,7 +164,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       ipWindowSeconds: config.LOGIN_IP_WINDOW_SECONDS,
       redis: cache instanceof RedisTokenCache ? cache.client : undefined,
       keyPrefix: config.REDIS_KEY_PREFIX,
-      slowMs: Math.max(1, Math.floor(config.REDIS_COMMAND_TIMEOUT_MS * 0.8))
+      slowMs: config.REDIS_COMMAND_TIMEOUT_MS
     }),
     loginTtlSeconds: { admin: config.ADMIN_TOKEN_TTL_SECONDS, customer: config.CUSTOMER_TOKEN_TTL_SECONDS }
   })

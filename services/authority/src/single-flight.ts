@@ -38,6 +38,12 @@ export class SingleFlight<T> {
     this.#settled.delete(key)
   }
 
+  /** forget, for every key */
+  forgetAll(): void {
+    this.#inflight.clear()
+    this.#settled.clear()
+  }
+
   get size(): number {
     return this.#inflight.size
   }

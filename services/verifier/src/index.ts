@@ -156,17 +156,24 @@ async function verifier(app: FastifyInstance, options: VerifierOptions): Promise
     connections: o.connections
   })
   // Active results only, keyed by a hash of the token (the value itself is not kept).
-  const cache = new LRUCache<string, CacheEntry>({ max: o.cache.max })
   const keysByTokenId = new Map<string, string>()
+  const cache = new LRUCache<string, CacheEntry>({
+    max: o.cache.max,
+    // evicted or expired entries leave the id index too (it must not outgrow the cache)
+    dispose: (entry, key) => {
+      if (keysByTokenId.get(entry.auth.tokenId) === key) keysByTokenId.delete(entry.auth.tokenId)
+    }
+  })
+  /** bumped by every invalidation message and reconnect: an answer fetched before one is not cached */
+  let generation = 0
   const inflight = new Map<string, Promise<CacheEntry | { inactive: string | undefined }>>()
   const stats: VerifierStats = { authorityCalls: () => client.calls, hits: 0, misses: 0, rejectedOffline: 0, evictedByInvalidation: 0 }
 
   const forget = (key: string): void => {
-    const entry = cache.get(key)
-    if (entry) keysByTokenId.delete(entry.auth.tokenId)
     cache.delete(key)
   }
   const clearCache = (): void => {
+    generation++
     cache.clear()
     keysByTokenId.clear()
   }
@@ -186,6 +193,7 @@ async function verifier(app: FastifyInstance, options: VerifierOptions): Promise
       try {
         const { ids } = JSON.parse(message) as { ids?: unknown }
         if (!Array.isArray(ids)) return
+        generation++
         for (const id of ids) {
           const key = typeof id === 'string' ? keysByTokenId.get(id) : undefined
           if (key !== undefined) {
@@ -246,13 +254,15 @@ async function verifier(app: FastifyInstance, options: VerifierOptions): Promise
     const running = inflight.get(key)
     if (running) return running
     const p = (async () => {
+      const started = generation
       const { body, maxAgeSeconds } = await client.introspect(token)
       if (!body.active) return { inactive: body.reason }
       const auth = toAuth(body)
       // Trust it no longer than our TTL, the authority's hint, and the token's own life.
       const ttlMs = Math.min(o.cache.ttlSeconds * 1000, maxAgeSeconds * 1000, auth.expiresAt === null ? Infinity : auth.expiresAt * 1000 - Date.now())
       const entry = { auth, until: Date.now() + ttlMs }
-      if (ttlMs > 0) {
+      // a revoke announced while we asked may concern this very answer: use it once, do not keep it
+      if (ttlMs > 0 && started === generation) {
         cache.set(key, entry, { ttl: Math.ceil(ttlMs) })
         keysByTokenId.set(auth.tokenId, key)
       }

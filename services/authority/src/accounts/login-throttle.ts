@@ -7,11 +7,15 @@ export interface LoginThrottleOptions {
   ipWindowSeconds: number
   redis?: Redis | undefined
   keyPrefix: string
-  /** a Redis counter call this slow (ms) counts as trouble: the next ones stay in process a while */
+  /**
+   * a Redis counter call this slow (ms) fell back to the in-process counters (the command timeout):
+   * the next ones stay in process a while
+   */
   slowMs?: number
 }
 
-export type AllowedAttempt = { allowed: true; known: boolean }
+/** `local`: counted in process (Redis was in trouble), so given back there too */
+export type AllowedAttempt = { allowed: true; known: boolean; local: boolean }
 export type ThrottleAttempt = AllowedAttempt | { allowed: false; retryAfterSeconds: number }
 
 // under 24.8 days: the in-process limiter expires keys with setTimeout (a 32-bit delay)
@@ -65,8 +69,12 @@ export class LoginThrottle {
   readonly #slowMs: number
 
   /** Runs one counter call on Redis (or, while Redis is in trouble, in process) and watches its time. */
-  async #run<T>(limiter: Limiter, call: (l: RateLimiterAbstract) => Promise<T>): Promise<T> {
-    if (limiter.redis === undefined || Date.now() < this.#redisTroubleUntil) return call(limiter.memory)
+  #local(): boolean {
+    return Date.now() < this.#redisTroubleUntil
+  }
+
+  async #run<T>(limiter: Limiter, call: (l: RateLimiterAbstract) => Promise<T>, local = this.#local()): Promise<T> {
+    if (limiter.redis === undefined || local) return call(limiter.memory)
     const started = Date.now()
     try {
       return await call(limiter.redis)
@@ -93,16 +101,20 @@ export class LoginThrottle {
     if (!ipTry.ok) return deny(ipTry.msBeforeNext)
     const known = await this.#isKnown(username, ip)
     const [limiter, key] = known ? [this.#knownFailures, `${username}|${ip}`] : [this.#account, username]
-    const acctTry = await this.#run(limiter, (l) => tryConsume(l, key))
+    const local = this.#local()
+    const acctTry = await this.#run(limiter, (l) => tryConsume(l, key), local)
     if (!acctTry.ok) return deny(acctTry.msBeforeNext)
-    return { allowed: true, known }
+    return { allowed: true, known, local }
   }
 
   async succeeded(username: string, ip: string, attempt: AllowedAttempt): Promise<void> {
-    await this.#run(this.#ip, (l) => l.reward(ip, 1))
-    if (attempt.known) await this.#run(this.#knownFailures, (l) => l.delete(`${username}|${ip}`))
-    else await this.#run(this.#account, (l) => l.reward(username, 1))
-    await this.#run(this.#known, (l) => l.set(`${username}|${ip}`, 1, KNOWN_CLIENT_DAYS * 86400))
+    await this.#run(this.#ip, (l) => l.reward(ip, 1), attempt.local)
+    if (attempt.known) await this.#run(this.#knownFailures, (l) => l.delete(`${username}|${ip}`), attempt.local)
+    else await this.#run(this.#account, (l) => l.reward(username, 1), attempt.local)
+    // the in-process twin learns known addresses too, so the owner keeps its own budget while
+    // Redis is skipped
+    await this.#known.memory.set(`${username}|${ip}`, 1, KNOWN_CLIENT_DAYS * 86400)
+    if (this.#known.redis !== undefined) await this.#run(this.#known, (l) => l.set(`${username}|${ip}`, 1, KNOWN_CLIENT_DAYS * 86400))
   }
 }
 

@@ -55,7 +55,7 @@ export class FishingGuard {
 
   /** Counts an unknown-token answer; returns the seconds to wait when it went over the budget, else null. */
   async recordUnknown(callerTokenId: string, now = Date.now()): Promise<number | null> {
-    if (this.#shared !== undefined) {
+    if (this.#shared !== undefined && !this.#closed) {
       this.#unflushed.set(callerTokenId, (this.#unflushed.get(callerTokenId) ?? 0) + 1)
       this.#timer ??= setTimeout(() => void this.flush(), FISHING_FLUSH_MS).unref()
     }
@@ -77,7 +77,7 @@ export class FishingGuard {
     const batch = [...this.#unflushed]
     this.#unflushed.clear()
     const shared = this.#shared
-    this.#flushing = (async () => {
+    const flushing = (async () => {
       await Promise.all(
         batch.map(async ([caller, count]) => {
           this.sharedCalls++
@@ -90,10 +90,11 @@ export class FishingGuard {
         })
       )
     })()
+    this.#flushing = flushing
     try {
-      await this.#flushing
+      await flushing
     } finally {
-      this.#flushing = undefined
+      if (this.#flushing === flushing) this.#flushing = undefined
     }
   }
 
@@ -102,8 +103,12 @@ export class FishingGuard {
     return Math.max(1, Math.ceil(ms / 1000))
   }
 
+  /** Stops the timer; what was not flushed yet is dropped (it only ever tightens the budget). */
   close(): void {
+    this.#closed = true
     clearTimeout(this.#timer)
     this.#timer = undefined
   }
+
+  #closed = false
 }

@@ -28,13 +28,23 @@ export class InvalidationListener {
     this.#client = new Redis(o.url, {
       connectTimeout: o.connectTimeoutMs,
       maxRetriesPerRequest: null,
+      // subscribed by hand on every 'ready', so what was kept is dropped only once SUBSCRIBE holds
+      autoResubscribe: false,
       retryStrategy: (times) => Math.min(100 * times, 1000)
     })
     this.#client.on('error', (err: NodeJS.ErrnoException) => {
       o.log.warn({ code: err.code }, 'invalidation subscriber error')
     })
-    // 'ready' follows the first connect and every reconnect (ioredis re-subscribes by itself)
-    this.#client.on('ready', () => o.onReset())
+    this.#client.on('ready', () => {
+      this.#client.subscribe(channel).then(
+        () => o.onReset(),
+        (err: NodeJS.ErrnoException) => {
+          o.log.warn({ code: err.code }, 'invalidation subscribe failed; reconnecting')
+          o.onReset()
+          if (!this.#closed) this.#client.disconnect(true)
+        }
+      )
+    })
     this.#client.on('close', () => {
       if (!this.#closed) o.onReset()
     })
@@ -46,9 +56,6 @@ export class InvalidationListener {
       } catch {
         o.log.warn('malformed invalidation message ignored')
       }
-    })
-    this.#client.subscribe(channel).catch((err: NodeJS.ErrnoException) => {
-      o.log.warn({ code: err.code }, 'invalidation subscribe failed; retried on reconnect')
     })
   }
 

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { Redis, ReplyError } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import { TOMBSTONE, type CachedToken, type CacheLookup, type CacheStats, type TokenCache } from './token-cache.js'
 
@@ -68,6 +68,8 @@ export class RedisTokenCache implements TokenCache {
       enableOfflineQueue: false,
       // concurrent introspections share one round trip per event-loop tick
       enableAutoPipelining: true,
+      // after a failover this node may have become a read-only replica: reconnect to the primary
+      reconnectOnError: (err) => err.message.startsWith('READONLY'),
       commandTimeout: opts.commandTimeoutMs,
       connectTimeout: opts.connectTimeoutMs,
       maxRetriesPerRequest: 0,
@@ -118,8 +120,12 @@ export class RedisTokenCache implements TokenCache {
    */
   #failed(err: unknown, countError = true): void {
     if (countError) this.stats.errors++
-    const timedOut = err instanceof Error && err.message === 'Command timed out' && this.client.status === 'ready'
-    if (!timedOut) this.#markUnavailable()
+    const live = this.client.status === 'ready'
+    const timedOut = err instanceof Error && err.message === 'Command timed out' && live
+    // an error reply (NOPERM, OOM…) came from a live Redis that kept its state: not an outage
+    // (a READONLY reply after a failover reconnects, see reconnectOnError, and that one counts)
+    const replied = err instanceof ReplyError && live
+    if (!timedOut && !replied) this.#markUnavailable()
   }
 
   /**

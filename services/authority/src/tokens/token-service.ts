@@ -174,6 +174,16 @@ export class TokenService {
     return verification
   }
 
+  /**
+   * A change made on another replica (its invalidation message), or `null` when messages may have
+   * been missed: drops what this process keeps of those tokens (shared reads, caller verifications).
+   */
+  forgetRemote(ids: readonly string[] | null): void {
+    if (ids === null) this.#loads.forgetAll()
+    else for (const id of ids) this.#loads.forget(id)
+    this.forgetCallers(ids)
+  }
+
   /** Forgets reused caller verifications of these tokens (all of them when `ids` is null). */
   forgetCallers(ids: readonly string[] | null): void {
     this.#callerGeneration++
@@ -206,7 +216,10 @@ export class TokenService {
       exp,
       filledAt: nowSec
     }
-    await this.#o.cache.fill(entry, Math.min(this.#o.cacheTtlSeconds, exp === null ? Infinity : exp - nowSec))
+    // the entry's life counts from the read, not from when the fill lands (a slow read must not
+    // stretch how long an answer can outlive a change)
+    const age = Math.max(0, seconds(this.#o.clock.now()) - nowSec)
+    await this.#o.cache.fill(entry, Math.min(this.#o.cacheTtlSeconds, exp === null ? Infinity : exp - nowSec) - age)
     return { active: true, entry }
   }
 
@@ -488,7 +501,12 @@ export class TokenService {
     // A load that started before the change must not answer requests that start after it.
     for (const id of ids) this.#loads.forget(id)
     this.forgetCallers(ids)
-    await this.#o.cache.invalidate(ids)
+    try {
+      await this.#o.cache.invalidate(ids)
+    } finally {
+      // a caller verification that read the old entry while the marker was being written is not kept
+      this.forgetCallers(ids)
+    }
   }
 
   /** New value, same parameters; the old value is dead at once. Exactly one concurrent call wins. */
