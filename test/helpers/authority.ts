@@ -1,12 +1,13 @@
+import { writeFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { FastifyInstance, FastifyRequest, LightMyRequestResponse } from 'fastify'
 import { buildApp, loggerOptions } from '../../services/authority/src/app.js'
 import { frozenClock, type Clock } from '../../services/authority/src/clock.js'
 import { loadConfig, type Config } from '../../services/authority/src/config.js'
 import { openDatabase } from '../../services/authority/src/db/database.js'
 import { migrateToLatest } from '../../services/authority/src/db/migrations.js'
 import { resolveKeys } from '../../services/authority/src/keys.js'
-import { createBackend, type Backend } from './backends.js'
+import { createBackend, SECRET_SCAN_DIR, secretScanPath, TEST_FILE, type Backend } from './backends.js'
 
 export const ADMIN = { username: 'root-admin', password: 'admin-password-123' }
 
@@ -54,6 +55,7 @@ export async function startAuthority(
     }
   })
   const apps: FastifyInstance[] = []
+  const seen = SECRET_SCAN_DIR !== undefined ? new SecretsSeen() : undefined
   const make = async (): Promise<FastifyInstance> => {
     const database = openDatabase(config)
     await migrateToLatest(database.db)
@@ -65,12 +67,14 @@ export async function startAuthority(
       ...(clock ? { clock } : {})
     })
     app.addHook('onClose', async () => database.close())
+    if (seen) seen.watch(app)
     apps.push(app)
     return app
   }
   const app = await make()
   t.teardown(async () => {
     for (const a of apps) await a.close()
+    if (seen) seen.write(backend.name, config.LOG_LEVEL, logs)
     if (opts.backend === undefined) await backend.cleanup()
   })
   await app.authority.accounts.ensureFirstAdmin(ADMIN.username, ADMIN.password)
@@ -127,5 +131,173 @@ export function errorCode(res: LightMyRequestResponse): string | undefined {
     return (res.json() as { code?: string }).code
   } catch {
     return undefined
+  }
+}
+
+/**
+ * For the suite-wide secret scan (SECRET_SCAN_DIR, see backends.ts and scripts/secret-scan.ts):
+ * every token value and password an app of this authority saw or issued — request bodies (any
+ * field named like a password or secret), Authorization headers (Bearer, and Basic's secret),
+ * query strings, token-shaped strings anywhere in a request or a response, passwords given to the
+ * account service directly and tokens it returns — plus the values of ordinary fields (usernames,
+ * names, paths), which are not secrets wherever a test reused them as one.
+ */
+const TOKEN_RE = /(?<![A-Za-z0-9_-])[a-z]{2,8}_(?:pat|lgn|svc)_[A-Za-z0-9_-]{132}(?![A-Za-z0-9_-])/g
+const PASSWORD_KEY = /pass|pwd/i
+/** fields that carry a credential (not `token_id`, `tokenId`, `token_type_hint`: those are public) */
+const CREDENTIAL_KEY = /secret|^(token|access_token|refresh_token|id_token|session|api_?key)$/i
+const MAX_RECORDED = 4096
+
+class SecretsSeen {
+  readonly tokens = new Set<string>()
+  readonly passwords = new Set<string>()
+  readonly credentials = new Set<string>()
+  readonly publicValues = new Set<string>()
+
+  #tokensIn(text: string): void {
+    for (const m of text.matchAll(TOKEN_RE)) this.tokens.add(m[0])
+  }
+
+  #add(set: Set<string>, value: string): void {
+    if (value.length > 0 && value.length <= MAX_RECORDED) set.add(value)
+  }
+
+  /**
+   * a value a test sent where nothing secret belongs (a username, a name, a header, a path): not
+   * searched for, and neither is a token a test pasted into it (that the service stores or logs
+   * such a field is the test's doing)
+   */
+  #public(value: string): void {
+    this.#add(this.publicValues, value)
+    for (const m of value.matchAll(TOKEN_RE)) this.publicValues.add(m[0])
+  }
+
+  /** a credential-bearing value: token-shaped parts are tokens, the whole is a credential */
+  #credential(value: string): void {
+    this.#tokensIn(value)
+    this.#add(this.credentials, value)
+  }
+
+  /** walks a parsed body, a query object or any argument */
+  #walk(value: unknown, key: string, depth: number): void {
+    if (depth > 6 || value === null || value === undefined) return
+    if (typeof value === 'string') {
+      if (PASSWORD_KEY.test(key)) {
+        this.#tokensIn(value)
+        this.#add(this.passwords, value)
+      } else if (CREDENTIAL_KEY.test(key)) this.#credential(value)
+      else this.#public(value)
+      return
+    }
+    if (Array.isArray(value)) {
+      for (const v of value) this.#walk(v, key, depth + 1)
+      return
+    }
+    if (typeof value === 'object' && !Buffer.isBuffer(value)) {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) this.#walk(v, k, depth + 1)
+    }
+  }
+
+  #request(request: FastifyRequest): void {
+    const [path = '', query] = request.url.split('?', 2)
+    for (const segment of path.split('/')) {
+      try {
+        this.#public(decodeURIComponent(segment))
+      } catch {
+        this.#public(segment)
+      }
+    }
+    if (query !== undefined) this.#walk(Object.fromEntries(new URLSearchParams(query)), '', 0)
+    for (const [name, value] of Object.entries(request.headers)) {
+      for (const v of Array.isArray(value) ? value : [value ?? '']) {
+        if (name === 'authorization') this.#authorization(v)
+        else if (name === 'cookie') this.#tokensIn(v)
+        // other headers are the client's own words (x-request-id is even logged)
+        else this.#public(v)
+      }
+    }
+  }
+
+  #authorization(header: string): void {
+    const [scheme = '', ...rest] = header.trim().split(/\s+/)
+    const value = rest.join(' ')
+    if (/^basic$/i.test(scheme)) {
+      const decoded = Buffer.from(value, 'base64').toString('utf8')
+      const colon = decoded.indexOf(':')
+      if (colon >= 0) {
+        this.#add(this.publicValues, decoded.slice(0, colon))
+        this.#credential(decoded.slice(colon + 1))
+      }
+    } else this.#credential(value)
+  }
+
+  /** adds hooks (requests and responses) and wraps the services an app hands out */
+  watch(app: FastifyInstance): void {
+    app.addHook('onRequest', async (request) => this.#request(request))
+    // after parsing, before validation: a body refused by its schema still counts
+    app.addHook('preValidation', async (request) => this.#walk(request.body, '', 0))
+    app.addHook('onSend', async (_request, _reply, payload) => {
+      if (typeof payload === 'string') this.#tokensIn(payload)
+      else if (Buffer.isBuffer(payload)) this.#tokensIn(payload.toString('utf8'))
+      return payload
+    })
+    // direct service calls (tests that set up through the services, not HTTP)
+    const { accounts, tokens } = app.authority
+    const positional: Record<string, number> = { login: 2, confirmPassword: 1, ensureFirstAdmin: 1 }
+    wrapMethods(accounts, (name, args) => {
+      this.#walk(args.filter((a) => typeof a === 'object'), '', 0)
+      const at = positional[name]
+      if (at !== undefined && typeof args[at] === 'string') this.#add(this.passwords, args[at])
+    })
+    wrapMethods(tokens, () => undefined, (result) => {
+      if (typeof result === 'string') this.#tokensIn(result)
+      else if (typeof result === 'object' && result !== null && typeof (result as { value?: unknown }).value === 'string') {
+        this.#tokensIn((result as { value: string }).value)
+      }
+    })
+  }
+
+  /** writes the logs and the secrets seen next to the backend dumps */
+  write(backend: string, logLevel: string, logs: readonly string[]): void {
+    const path = secretScanPath(backend === 'embedded' ? 'embedded' : 'mysql-redis')
+    if (path === undefined) return
+    writeFileSync(`${path}.log`, logs.join('\n') + '\n', { mode: 0o600 })
+    const body = {
+      source: TEST_FILE,
+      backend,
+      logLevel,
+      logLines: logs.length,
+      tokens: [...this.tokens],
+      passwords: [...this.passwords],
+      credentials: [...this.credentials],
+      public: [...this.publicValues]
+    }
+    writeFileSync(`${path}.secrets.json`, JSON.stringify(body), { mode: 0o600 })
+  }
+}
+
+/** replaces each method of `target` with one that reports its arguments and (resolved) result */
+function wrapMethods(target: object, onCall: (name: string, args: unknown[]) => void, onResult?: (result: unknown) => void): void {
+  const seen = new Set<string>()
+  for (let proto = Object.getPrototypeOf(target) as object | null; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const desc = Object.getOwnPropertyDescriptor(proto, name)
+      if (name === 'constructor' || seen.has(name) || desc === undefined || typeof desc.value !== 'function') continue
+      seen.add(name)
+      const original = desc.value as (...args: unknown[]) => unknown
+      Object.defineProperty(target, name, {
+        configurable: true,
+        writable: true,
+        value: function (this: unknown, ...args: unknown[]) {
+          onCall(name, args)
+          const result = original.apply(target, args)
+          if (onResult !== undefined) {
+            if (result instanceof Promise) result.then(onResult, () => undefined)
+            else onResult(result)
+          }
+          return result
+        }
+      })
+    }
   }
 }
