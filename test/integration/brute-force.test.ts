@@ -229,6 +229,30 @@ for (const backend of BACKEND_NAMES()) {
     t.ok(retryAfter(heavy) <= 900, `  for the address (Retry-After ${retryAfter(heavy)} s)`)
     t.equal((await attempt(app, 'bystander', PW, '198.51.100.2')).statusCode, 200, 'another account from an address under its budget: 200')
 
+    if (backend === 'mysql+redis') {
+      // Known gap (reported, not fixed here): a burst slows the Redis counter calls past the
+      // throttle's 200 ms breaker, which then counts in process for 5 s — so the burst is charged
+      // to this replica's in-process counters and never to the shared one in Redis. Once the
+      // breaker closes, the account has its whole hourly budget again (per replica, too).
+      t.test('a 1,000-way concurrent burst is charged to the shared account budget', async (t) => {
+        const burst = await startAuthority(t, backend, { env: { TRUST_PROXY: PROXY } })
+        await createAccount(burst, { username: 'burst-victim', password: PW, kind: 'customer' })
+        const c0 = compares
+        const statuses = await Promise.all(
+          Array.from({ length: 1000 }, (_, i) => attempt(burst.app, 'burst-victim', `burst-${i}`, `172.16.${Math.floor(i / 25)}.${(i % 25) + 1}`).then((r) => r.statusCode))
+        )
+        const inBurst = compares - c0
+        // past the breaker's 5 s, then 150 more, one at a time, each from an address of its own
+        await new Promise((resolve) => setTimeout(resolve, 6000))
+        for (let i = 0; i < 150; i++) await attempt(burst.app, 'burst-victim', `late-${i}`, `172.17.${Math.floor(i / 25)}.${(i % 25) + 1}`)
+        const total = compares - c0
+        t.comment(`${backend}: ${inBurst} checked in the burst (${statuses.filter((s) => s === 429).length} x 429), ${total - inBurst} more checked after it`)
+        t.ok(total <= ACCOUNT_BUDGET, `at most ${ACCOUNT_BUDGET} checked in the hour, burst included: ${total}`, {
+          todo: total <= ACCOUNT_BUDGET ? false : 'the throttle breaker moved the burst to in-process counters that Redis never learns of'
+        })
+      })
+    }
+
     t.test('unknown user vs wrong password at bcrypt cost 4 (the test default)', async (t) => {
       await createAccount(ta, { username: 'timed4', password: PW, kind: 'customer' })
       const m = await timeUnknownVsWrong(t, app, 'timed4', '10.44', 30)
