@@ -230,10 +230,10 @@ for (const backend of BACKEND_NAMES()) {
     t.equal((await attempt(app, 'bystander', PW, '198.51.100.2')).statusCode, 200, 'another account from an address under its budget: 200')
 
     if (backend === 'mysql+redis') {
-      // Known gap (reported, not fixed here): a burst slows the Redis counter calls past the
-      // throttle's 200 ms breaker, which then counts in process for 5 s — so the burst is charged
-      // to this replica's in-process counters and never to the shared one in Redis. Once the
-      // breaker closes, the account has its whole hourly budget again (per replica, too).
+      // A 1,000-way burst lags the event loop past Redis's 250 ms command timeout: the counter
+      // calls that time out are decided by the in-process mirror, which holds every attempt of this
+      // process (an earlier throttle that skipped Redis after slow calls let this burst through
+      // to 200 checks).
       t.test('a 1,000-way concurrent burst is charged to the shared account budget', async (t) => {
         const burst = await startAuthority(t, backend, { env: { TRUST_PROXY: PROXY } })
         await createAccount(burst, { username: 'burst-victim', password: PW, kind: 'customer' })
@@ -242,14 +242,12 @@ for (const backend of BACKEND_NAMES()) {
           Array.from({ length: 1000 }, (_, i) => attempt(burst.app, 'burst-victim', `burst-${i}`, `172.16.${Math.floor(i / 25)}.${(i % 25) + 1}`).then((r) => r.statusCode))
         )
         const inBurst = compares - c0
-        // past the breaker's 5 s, then 150 more, one at a time, each from an address of its own
-        await new Promise((resolve) => setTimeout(resolve, 6000))
+        // once the burst's late Redis commands have landed, 150 more, one at a time, each from an address of its own
+        await new Promise((resolve) => setTimeout(resolve, 1000))
         for (let i = 0; i < 150; i++) await attempt(burst.app, 'burst-victim', `late-${i}`, `172.17.${Math.floor(i / 25)}.${(i % 25) + 1}`)
         const total = compares - c0
         t.comment(`${backend}: ${inBurst} checked in the burst (${statuses.filter((s) => s === 429).length} x 429), ${total - inBurst} more checked after it`)
-        t.ok(total <= ACCOUNT_BUDGET, `at most ${ACCOUNT_BUDGET} checked in the hour, burst included: ${total}`, {
-          todo: total <= ACCOUNT_BUDGET ? false : 'the throttle breaker moved the burst to in-process counters that Redis never learns of'
-        })
+        t.ok(total <= ACCOUNT_BUDGET, `at most ${ACCOUNT_BUDGET} checked in the hour, burst included: ${total}`)
       })
     }
 

@@ -163,8 +163,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       ipFailures: config.LOGIN_IP_FAILURES,
       ipWindowSeconds: config.LOGIN_IP_WINDOW_SECONDS,
       redis: cache instanceof RedisTokenCache ? cache.client : undefined,
-      keyPrefix: config.REDIS_KEY_PREFIX,
-      slowMs: config.REDIS_COMMAND_TIMEOUT_MS
+      keyPrefix: config.REDIS_KEY_PREFIX
     }),
     loginTtlSeconds: { admin: config.ADMIN_TOKEN_TTL_SECONDS, customer: config.CUSTOMER_TOKEN_TTL_SECONDS }
   })

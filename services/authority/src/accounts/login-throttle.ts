@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
 
 export interface LoginThrottleOptions {
   accountFailuresPerHour: number
@@ -7,22 +7,15 @@ export interface LoginThrottleOptions {
   ipWindowSeconds: number
   redis?: Redis | undefined
   keyPrefix: string
-  /**
-   * a Redis counter call this slow (ms) fell back to the in-process counters (the command timeout):
-   * the next ones stay in process a while
-   */
-  slowMs?: number
 }
 
-/** `local`: counted in process (Redis was in trouble), so given back there too */
-export type AllowedAttempt = { allowed: true; known: boolean; local: boolean }
+export type AllowedAttempt = { allowed: true; known: boolean }
 export type ThrottleAttempt = AllowedAttempt | { allowed: false; retryAfterSeconds: number }
 
 // under 24.8 days: the in-process limiter expires keys with setTimeout (a 32-bit delay)
 const KNOWN_CLIENT_DAYS = 14
 const KNOWN_CLIENT_FAILURES = 10
 const KNOWN_CLIENT_WINDOW = 900
-const REDIS_TROUBLE_MS = 5000
 
 /**
  * Failed-login throttling without a hard lockout (DESIGN.md §5):
@@ -30,109 +23,106 @@ const REDIS_TROUBLE_MS = 5000
  * - per client address: a budget of failures per window, whatever the username;
  * - an address the account has logged in from before keeps its own small budget, so an attacker
  *   who exhausts the account's hourly budget from elsewhere does not lock its owner out.
- * Counters live in Redis when there is one (shared by replicas) with an in-process fallback that
- * keeps limiting while Redis is away: the throttle never fails open.
+ * Counters live in Redis when there is one (shared by replicas). Every count is mirrored in
+ * process, and when Redis does not answer (down, or a command timed out under load) the mirror
+ * decides: it holds all of this process's attempts, so a fallback never starts from zero and the
+ * throttle never fails open — at most the budget per replica while Redis is away.
  */
 export class LoginThrottle {
-  readonly #account: Limiter
-  readonly #ip: Limiter
-  readonly #known: Limiter
-  readonly #knownFailures: Limiter
-  /**
-   * Until when (ms) Redis is skipped: after a call that failed or took most of a command timeout,
-   * the in-process counters answer for a few seconds, so one login or confirmation against a slow
-   * Redis waits out one timeout, not one per counter.
-   */
-  #redisTroubleUntil = 0
+  readonly #account: Counter
+  readonly #ip: Counter
+  readonly #known: Counter
+  readonly #knownFailures: Counter
 
   constructor(o: LoginThrottleOptions) {
-    const make = (keyPrefix: string, points: number, duration: number): Limiter => {
-      const memory = new RateLimiterMemory({ keyPrefix, points, duration })
-      if (o.redis === undefined) return { memory }
-      const redis = new RateLimiterRedis({
-        storeClient: o.redis,
-        keyPrefix: `${o.keyPrefix}${keyPrefix}`,
-        points,
-        duration,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: memory
-      })
-      return { memory, redis }
-    }
+    const make = (keyPrefix: string, points: number, duration: number) => new Counter(o, keyPrefix, points, duration)
     this.#account = make('login-acct', o.accountFailuresPerHour, 3600)
     this.#ip = make('login-ip', o.ipFailures, o.ipWindowSeconds)
     this.#known = make('login-known', 1, KNOWN_CLIENT_DAYS * 86400)
     this.#knownFailures = make('login-known-fail', KNOWN_CLIENT_FAILURES, KNOWN_CLIENT_WINDOW)
-    this.#slowMs = o.slowMs ?? 200
-  }
-
-  readonly #slowMs: number
-
-  /** Runs one counter call on Redis (or, while Redis is in trouble, in process) and watches its time. */
-  #local(): boolean {
-    return Date.now() < this.#redisTroubleUntil
-  }
-
-  async #run<T>(limiter: Limiter, call: (l: RateLimiterAbstract) => Promise<T>, local = this.#local()): Promise<T> {
-    if (limiter.redis === undefined || local) return call(limiter.memory)
-    const started = Date.now()
-    try {
-      return await call(limiter.redis)
-    } catch (err) {
-      if (err instanceof Error) this.#redisTroubleUntil = Date.now() + REDIS_TROUBLE_MS
-      throw err
-    } finally {
-      // the Redis limiter falls back to its in-process twin by itself; a slow answer means it did
-      if (Date.now() - started >= this.#slowMs) this.#redisTroubleUntil = Date.now() + REDIS_TROUBLE_MS
-    }
-  }
-
-  async #isKnown(username: string, ip: string): Promise<boolean> {
-    const res = await this.#run(this.#known, (l) => l.get(`${username}|${ip}`))
-    return (res?.consumedPoints ?? 0) > 0
   }
 
   /**
    * Counts a password attempt BEFORE it is checked (atomic in Redis): concurrent guesses cannot
-   * all pass a read-only check. A success gives its points back (`succeeded`).
+   * all pass a read-only check. A success gives its points back (`succeeded`). Two rounds of
+   * counter calls (the address and whether it is known at once, then the account), so a slow
+   * Redis costs at most two command timeouts.
    */
   async attempt(username: string, ip: string): Promise<ThrottleAttempt> {
-    const ipTry = await this.#run(this.#ip, (l) => tryConsume(l, ip))
+    const pair = `${username}|${ip}`
+    const [ipTry, known] = await Promise.all([this.#ip.consume(ip), this.#known.has(pair)])
     if (!ipTry.ok) return deny(ipTry.msBeforeNext)
-    const known = await this.#isKnown(username, ip)
-    const [limiter, key] = known ? [this.#knownFailures, `${username}|${ip}`] : [this.#account, username]
-    const local = this.#local()
-    const acctTry = await this.#run(limiter, (l) => tryConsume(l, key), local)
+    const acctTry = known ? await this.#knownFailures.consume(pair) : await this.#account.consume(username)
     if (!acctTry.ok) return deny(acctTry.msBeforeNext)
-    return { allowed: true, known, local }
+    return { allowed: true, known }
   }
 
+  /** Gives the attempt's points back and remembers the address as known (one round of calls). */
   async succeeded(username: string, ip: string, attempt: AllowedAttempt): Promise<void> {
-    await this.#run(this.#ip, (l) => l.reward(ip, 1), attempt.local)
-    if (attempt.known) await this.#run(this.#knownFailures, (l) => l.delete(`${username}|${ip}`), attempt.local)
-    else await this.#run(this.#account, (l) => l.reward(username, 1), attempt.local)
-    // the in-process twin learns known addresses too, so the owner keeps its own budget while
-    // Redis is skipped
-    await this.#known.memory.set(`${username}|${ip}`, 1, KNOWN_CLIENT_DAYS * 86400)
-    if (this.#known.redis !== undefined) await this.#run(this.#known, (l) => l.set(`${username}|${ip}`, 1, KNOWN_CLIENT_DAYS * 86400))
+    const pair = `${username}|${ip}`
+    await Promise.all([
+      this.#ip.reward(ip),
+      attempt.known ? this.#knownFailures.delete(pair) : this.#account.reward(username),
+      this.#known.set(pair, KNOWN_CLIENT_DAYS * 86400)
+    ])
   }
 }
 
-interface Limiter {
-  memory: RateLimiterMemory
-  redis?: RateLimiterRedis
+/** One counter: in Redis when configured, always mirrored in process. */
+class Counter {
+  readonly #memory: RateLimiterMemory
+  readonly #redis: RateLimiterRedis | undefined
+  readonly #points: number
+
+  constructor(o: LoginThrottleOptions, keyPrefix: string, points: number, duration: number) {
+    this.#points = points
+    this.#memory = new RateLimiterMemory({ keyPrefix, points, duration })
+    this.#redis =
+      o.redis === undefined
+        ? undefined
+        : new RateLimiterRedis({ storeClient: o.redis, keyPrefix: `${o.keyPrefix}${keyPrefix}`, points, duration, rejectIfRedisNotReady: true })
+  }
+
+  async consume(key: string): Promise<{ ok: boolean; msBeforeNext: number }> {
+    // the mirror counts every attempt of this process, whatever Redis does
+    const local = await this.#memory.penalty(key, 1)
+    if (this.#redis !== undefined) {
+      try {
+        await this.#redis.consume(key)
+        return { ok: true, msBeforeNext: 0 }
+      } catch (res) {
+        if (res instanceof RateLimiterRes) return { ok: false, msBeforeNext: res.msBeforeNext }
+        // Redis did not answer: the mirror decides
+      }
+    }
+    return local.consumedPoints <= this.#points ? { ok: true, msBeforeNext: 0 } : { ok: false, msBeforeNext: local.msBeforeNext }
+  }
+
+  async reward(key: string): Promise<void> {
+    await Promise.all([this.#memory.reward(key, 1), this.#redis?.reward(key, 1).catch(() => undefined)])
+  }
+
+  async delete(key: string): Promise<void> {
+    await Promise.all([this.#memory.delete(key), this.#redis?.delete(key).catch(() => undefined)])
+  }
+
+  async set(key: string, seconds: number): Promise<void> {
+    await Promise.all([this.#memory.set(key, 1, seconds), this.#redis?.set(key, 1, seconds).catch(() => undefined)])
+  }
+
+  /** whether the key holds a point: Redis when it answers, else the mirror */
+  async has(key: string): Promise<boolean> {
+    if (this.#redis !== undefined) {
+      try {
+        return ((await this.#redis.get(key))?.consumedPoints ?? 0) > 0
+      } catch {
+        // the mirror decides
+      }
+    }
+    return ((await this.#memory.get(key))?.consumedPoints ?? 0) > 0
+  }
 }
 
 function deny(ms: number): ThrottleAttempt {
   return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) }
-}
-
-async function tryConsume(limiter: RateLimiterAbstract, key: string): Promise<{ ok: boolean; msBeforeNext: number }> {
-  try {
-    await limiter.consume(key)
-    return { ok: true, msBeforeNext: 0 }
-  } catch (res) {
-    if (res instanceof Error) throw res
-    return { ok: false, msBeforeNext: (res as { msBeforeNext: number }).msBeforeNext }
-  }
 }
