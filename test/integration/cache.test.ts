@@ -5,21 +5,10 @@ import { MemoryTokenCache } from '../../services/authority/src/cache/memory-cach
 import { RedisTokenCache } from '../../services/authority/src/cache/redis-cache.js'
 import type { CachedToken, TokenCache } from '../../services/authority/src/cache/token-cache.js'
 import { BACKEND_NAMES, serviceBackendsAvailable } from '../helpers/backends.js'
+import { cacheEntry } from '../helpers/cache-entry.js'
 import { ADMIN, bearer, createService, introspect, startAuthority } from '../helpers/authority.js'
 
-const entry = (id: string): CachedToken => ({
-  id,
-  accountId: 'a',
-  username: 'u',
-  accountKind: 'customer',
-  tokenKind: 'pat',
-  hash: 'ab',
-  scopes: ['x:y'],
-  permissions: ['x:y'],
-  iat: 1,
-  exp: null,
-  filledAt: 1
-})
+const entry = (id: string): CachedToken => cacheEntry(id)
 
 async function createPat(ta: Awaited<ReturnType<typeof startAuthority>>, expiresAt?: string): Promise<{ id: string; value: string }> {
   const res = await ta.app.inject({

@@ -10,6 +10,7 @@ import { ADMIN, bearer, createService, errorCode, startAuthority, type TestAutho
 import { createBackend, serviceBackendsAvailable } from '../helpers/backends.js'
 import { FaultProxy } from '../helpers/fault-proxy.js'
 import { PrivateRedis } from '../helpers/private-redis.js'
+import { cacheEntry } from '../helpers/cache-entry.js'
 
 /**
  * Faults in the dependencies, MySQL + Redis backend only: a private redis-server killed under load
@@ -310,19 +311,7 @@ if (!serviceBackendsAvailable()) {
       })
       await waitFor('ready', () => cache.client.status === 'ready')
       const key = (id: string) => `${prefix}tok:${id}`
-      const entry = (id: string, filledAt: number): CachedToken => ({
-        id,
-        accountId: 'a',
-        username: 'u',
-        accountKind: 'customer',
-        tokenKind: 'pat',
-        hash: 'ab',
-        scopes: ['x:y'],
-        permissions: ['x:y'],
-        iat: 1,
-        exp: null,
-        filledAt
-      })
+      const entry = (id: string, filledAt: number): CachedToken => cacheEntry(id, filledAt)
       const nowSec = () => Math.floor((Date.now() + offset) / 1000)
 
       await cache.fill(entry('old', nowSec() - 5), 60)

@@ -50,6 +50,9 @@ const IntrospectionSchema = Type.Object(
   { $id: 'Introspection', additionalProperties: false }
 )
 
+const fishing = (wait: number) =>
+  new AppError('too_many_requests', 'too many introspections of unknown tokens from this caller', { retryAfterSeconds: wait })
+
 const CONSUMES = ['application/x-www-form-urlencoded', 'application/json']
 /** Bearer service token or HTTP Basic; client_id + client_secret body fields also work (RFC 6749 §2.3.1). */
 const CALLER_SECURITY: { [scheme: string]: string[] }[] = [{ bearer: [] }, { basic: [] }]
@@ -115,8 +118,6 @@ export const rfcRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps)
       const caller = request.principal!
       requireScopes(caller, ['tokens:introspect'])
       const { token } = request.body as Type.Static<typeof TokenRequest>
-      const fishing = (wait: number) =>
-        new AppError('too_many_requests', 'too many introspections of unknown tokens from this caller', { retryAfterSeconds: wait })
       const blocked = deps.fishing.blockedFor(caller.id)
       if (blocked !== null) throw fishing(blocked)
       const result = await tokens.verify(token)
