@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely'
+import { CompiledQuery, sql, type Kysely } from 'kysely'
 import type { Database, NewToken, TokenRow } from '../db/tables.js'
 
 /** Repository functions: `db` first, so a transaction drops in. */
@@ -12,14 +12,33 @@ export interface TokenWithOwner extends TokenRow {
   disabled: number
 }
 
-export async function findTokenWithOwner(db: Kysely<Database>, id: string): Promise<TokenWithOwner | undefined> {
-  return db
+const tokenWithOwner = (db: Kysely<Database>, id: string) =>
+  db
     .selectFrom('tokens')
     .innerJoin('accounts', 'accounts.id', 'tokens.account_id')
     .selectAll('tokens')
     .select(['accounts.username', 'accounts.kind as account_kind', 'accounts.permissions', 'accounts.disabled'])
     .where('tokens.id', '=', id)
-    .executeTakeFirst()
+
+// the precompiled rows are typed by hand below: keep that type what the builder itself returns
+type BuiltRow = NonNullable<Awaited<ReturnType<ReturnType<typeof tokenWithOwner>['executeTakeFirst']>>>
+const _sameShape: (row: BuiltRow) => TokenWithOwner = (row) => row
+void _sameShape
+
+/** the introspection miss path's SQL, compiled once per database (building it costs more than SQLite runs it) */
+const compiledLookups = new WeakMap<Kysely<Database>, string>()
+
+/** The token and what introspection needs of its owner: the read behind every cache miss. */
+export async function findTokenWithOwner(db: Kysely<Database>, id: string): Promise<TokenWithOwner | undefined> {
+  let text = compiledLookups.get(db)
+  if (text === undefined) {
+    const compiled = tokenWithOwner(db, id).compile()
+    if (compiled.parameters.length !== 1) throw new Error('token lookup: expected one parameter')
+    text = compiled.sql
+    compiledLookups.set(db, text)
+  }
+  const result = await db.executeQuery<TokenWithOwner>(CompiledQuery.raw(text, [id]))
+  return result.rows[0]
 }
 
 export async function findToken(db: Kysely<Database>, id: string): Promise<TokenRow | undefined> {
