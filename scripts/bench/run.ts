@@ -99,7 +99,8 @@ class Runner {
     const s = this.ta.cache.stats
     return {
       dbReads: this.ta.app.authority.tokens.dbReads,
-      dbQueries: this.ta.counter.dbQueries,
+      // the plugin sees built queries; the introspection lookup runs precompiled, counted by dbReads
+      dbQueries: this.ta.counter.dbQueries + this.ta.app.authority.tokens.dbReads + this.ta.writer.authority.tokens.dbReads,
       redisCommands: this.ta.counter.redisCommands,
       redisRoundTrips: this.ta.counter.redisRoundTrips,
       callerLookups: this.ta.counter.callerLookups,
