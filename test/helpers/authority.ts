@@ -181,6 +181,9 @@ class SecretsSeen {
   /** walks a parsed body, a query object or any argument */
   #walk(value: unknown, key: string, depth: number): void {
     if (depth > 6 || value === null || value === undefined) return
+    // a number or boolean where a string belongs is coerced to its text by validation (coerceTypes)
+    // and may be stored as such: record that text like the string it becomes
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') value = String(value)
     if (typeof value === 'string') {
       if (PASSWORD_KEY.test(key)) {
         this.#tokensIn(value)

@@ -30,7 +30,8 @@
  *   Both now go through `frameworkErrors` to the one Error shape: 400 invalid_request and 400
  *   validation_failed.
  *
- * FUZZ_SEED=<n> regenerates a run's requests (the seed is printed; with 4 requests in flight the
+ * Under CI the seed is fixed (518343519, the run that found the coerced-username scan miss); elsewhere
+ * it is drawn per run. FUZZ_SEED=<n> regenerates a run's requests (the seed is printed; with 4 requests in flight the
  * server's state, and so some answers, may differ); FUZZ_RUNS=<n> sets the requests per backend.
  */
 import { readFileSync } from 'node:fs'
@@ -1065,7 +1066,9 @@ function ensurePrincipals(s: State): Promise<void> {
 // The run
 // ---------------------------------------------------------------------------------------------
 
-const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31)
+// CI replays one fixed seed (a landing must not hinge on a draw); elsewhere each run draws its own
+const SEED =
+  process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : process.env.CI ? 518343519 : Math.floor(Math.random() * 2 ** 31)
 const RUNS = Number(process.env.FUZZ_RUNS ?? 4000)
 const CONCURRENCY = 4
 /** operations with no input at all (probes, metrics, the document) need far fewer requests */
