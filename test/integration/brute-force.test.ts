@@ -251,6 +251,15 @@ for (const backend of BACKEND_NAMES()) {
       })
     }
 
+    t.test('a password typed into the username field is not kept as typed by the throttle', async (t) => {
+      const typed = 'Correct-Horse-Battery-Staple-42'
+      const res = await attempt(app, typed, 'whatever-else-1', '198.51.100.77')
+      t.equal(res.statusCode, 401)
+      const stored = await ta.backend.dump()
+      t.ok(stored.length > 0, `dumped ${stored.length} stored bytes`)
+      t.notOk(stored.includes(typed), 'no counter, key or row holds the typed username')
+    })
+
     t.test('unknown user vs wrong password at bcrypt cost 4 (the test default)', async (t) => {
       await createAccount(ta, { username: 'timed4', password: PW, kind: 'customer' })
       const m = await timeUnknownVsWrong(t, app, 'timed4', '10.44', 30)

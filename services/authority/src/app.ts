@@ -163,7 +163,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       ipFailures: config.LOGIN_IP_FAILURES,
       ipWindowSeconds: config.LOGIN_IP_WINDOW_SECONDS,
       redis: cache instanceof RedisTokenCache ? cache.client : undefined,
-      keyPrefix: config.REDIS_KEY_PREFIX
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      secret: deps.pepper
     }),
     loginTtlSeconds: { admin: config.ADMIN_TOKEN_TTL_SECONDS, customer: config.CUSTOMER_TOKEN_TTL_SECONDS }
   })

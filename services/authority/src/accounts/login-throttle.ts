@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
 
@@ -7,6 +8,11 @@ export interface LoginThrottleOptions {
   ipWindowSeconds: number
   redis?: Redis | undefined
   keyPrefix: string
+  /**
+   * keys usernames in counter names (HMAC): what someone typed as a username — now and then their
+   * password — never sits in Redis or in memory as typed. Shared by replicas (the token pepper).
+   */
+  secret: Buffer
 }
 
 export type AllowedAttempt = { allowed: true; known: boolean }
@@ -33,8 +39,10 @@ export class LoginThrottle {
   readonly #ip: Counter
   readonly #known: Counter
   readonly #knownFailures: Counter
+  readonly #secret: Buffer
 
   constructor(o: LoginThrottleOptions) {
+    this.#secret = o.secret
     const make = (keyPrefix: string, points: number, duration: number) => new Counter(o, keyPrefix, points, duration)
     this.#account = make('login-acct', o.accountFailuresPerHour, 3600)
     this.#ip = make('login-ip', o.ipFailures, o.ipWindowSeconds)
@@ -48,7 +56,12 @@ export class LoginThrottle {
    * counter calls (the address and whether it is known at once, then the account), so a slow
    * Redis costs at most two command timeouts.
    */
-  async attempt(username: string, ip: string): Promise<ThrottleAttempt> {
+  #who(username: string): string {
+    return createHmac('sha256', this.#secret).update(`login-throttle|${username}`).digest('base64url').slice(0, 22)
+  }
+
+  async attempt(typed: string, ip: string): Promise<ThrottleAttempt> {
+    const username = this.#who(typed)
     const pair = `${username}|${ip}`
     const [ipTry, known] = await Promise.all([this.#ip.consume(ip), this.#known.has(pair)])
     if (!ipTry.ok) return deny(ipTry.msBeforeNext)
@@ -58,7 +71,8 @@ export class LoginThrottle {
   }
 
   /** Gives the attempt's points back and remembers the address as known (one round of calls). */
-  async succeeded(username: string, ip: string, attempt: AllowedAttempt): Promise<void> {
+  async succeeded(typed: string, ip: string, attempt: AllowedAttempt): Promise<void> {
+    const username = this.#who(typed)
     const pair = `${username}|${ip}`
     await Promise.all([
       this.#ip.reward(ip),
