@@ -24,6 +24,8 @@ export class FishingGuard {
   readonly #unflushed = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
+  /** closed with the app: counts after that are not flushed */
+  #closed = false
   /** round trips made to the shared store (the benchmark reports them) */
   sharedCalls = 0
 
@@ -109,6 +111,4 @@ export class FishingGuard {
     clearTimeout(this.#timer)
     this.#timer = undefined
   }
-
-  #closed = false
 }
