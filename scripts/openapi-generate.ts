@@ -2,11 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import openapiTS, { astToString } from 'openapi-typescript'
-import { buildApp } from '../services/authority/src/app.js'
+import { bootApp } from '../services/authority/src/boot.js'
 import { loadConfig } from '../services/authority/src/config.js'
-import { openDatabase } from '../services/authority/src/db/database.js'
-import { migrateToLatest } from '../services/authority/src/db/migrations.js'
-import { resolveKeys } from '../services/authority/src/keys.js'
 
 export const SPEC_PATH = 'openapi/openapi.json'
 export const CLIENT_SCHEMA_PATH = 'openapi/client/schema.ts'
@@ -27,15 +24,10 @@ export interface Artifacts {
 export async function generateArtifacts(): Promise<Artifacts> {
   const dir = mkdtempSync(join(tmpdir(), 'ta-openapi-'))
   const config = loadConfig({ DATA_DIR: dir, PRUNE_INTERVAL_SECONDS: '0', LOG_LEVEL: 'silent' })
-  const keys = resolveKeys(config)
-  const database = openDatabase(config)
   try {
-    await migrateToLatest(database.db)
     const routes: string[] = []
-    const app = await buildApp(config, {
-      database,
-      signingKeys: keys.signingKeys,
-      pepper: keys.pepper,
+    const { app } = await bootApp(config, {
+      migrate: 'latest',
       logger: false,
       onRoute: (route) => {
         if (route.schema?.hide === true || route.url.startsWith('/docs')) return
@@ -45,12 +37,13 @@ export async function generateArtifacts(): Promise<Artifacts> {
     await app.ready()
     const doc = app.swagger()
     await app.close()
-    const spec = JSON.stringify(doc, null, 2) + '\n'
-    const header = '/**\n * Generated from openapi/openapi.json by `npm run openapi` (openapi-typescript). Do not edit.\n */\n\n'
-    const clientSchema = header + astToString(await openapiTS(JSON.parse(spec), { alphabetize: false, exportType: false }))
+    const spec = `${JSON.stringify(doc, null, 2)}\n`
+    const header =
+      '/**\n * Generated from openapi/openapi.json by `npm run openapi` (openapi-typescript). Do not edit.\n */\n\n'
+    const clientSchema =
+      header + astToString(await openapiTS(JSON.parse(spec), { alphabetize: false, exportType: false }))
     return { spec, clientSchema, routes: routes.sort() }
   } finally {
-    await database.close()
     rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -45,7 +45,7 @@ export interface ScanReport {
   hits: Hit[]
 }
 
-const TOKEN_RE = /(?<![A-Za-z0-9_-])[a-z]{2,8}_(?:pat|lgn|svc)_[A-Za-z0-9_-]{132}(?![A-Za-z0-9_-])/g
+const TOKEN_RE = /(?<![A-Za-z0-9_-])[a-z]{2,8}_(?:pat|lgn|svc|xch)_[A-Za-z0-9_-]{132}(?![A-Za-z0-9_-])/g
 const BCRYPT_RE = /\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}/g
 /** shorter values (or fewer distinct characters) match by chance: "x", "short", "aaaaaaaa" */
 const MIN_LENGTH = 8
@@ -56,7 +56,12 @@ export const preview = (s: string): string => `${JSON.stringify(s.slice(0, 6)).s
 
 /** the forms a secret can take in a log line or a stored value */
 export function formsOf(secret: string): string[] {
-  const forms = new Set([secret, encodeURIComponent(secret), encodeURIComponent(secret).replace(/%20/g, '+'), JSON.stringify(secret).slice(1, -1)])
+  const forms = new Set([
+    secret,
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replace(/%20/g, '+'),
+    JSON.stringify(secret).slice(1, -1)
+  ])
   return [...forms]
 }
 
@@ -91,7 +96,8 @@ class Matcher {
       const list = this.#byHead.get(Matcher.head(buf, i))
       if (list === undefined) continue
       for (const p of list) {
-        if (i + p.bytes.length <= buf.length && buf.compare(p.bytes, 0, p.bytes.length, i, i + p.bytes.length) === 0) yield { at: i, pattern: p }
+        if (i + p.bytes.length <= buf.length && buf.compare(p.bytes, 0, p.bytes.length, i, i + p.bytes.length) === 0)
+          yield { at: i, pattern: p }
       }
     }
   }
@@ -176,7 +182,12 @@ export function scan(dir: string): ScanReport {
     for (const { pattern } of matcher.find(buf)) {
       if (found.has(pattern.secret)) continue
       found.add(pattern.secret)
-      report.hits.push({ kind: pattern.kind, file: name, preview: preview(pattern.secret), sources: sourcesOf(pattern.secret) })
+      report.hits.push({
+        kind: pattern.kind,
+        file: name,
+        preview: preview(pattern.secret),
+        sources: sourcesOf(pattern.secret)
+      })
     }
     const text = buf.toString('latin1')
     for (const m of text.matchAll(TOKEN_RE)) {
@@ -189,7 +200,8 @@ export function scan(dir: string): ScanReport {
       report.hits.push({ kind: 'token-shaped value', file: name, preview: preview(m[0]), sources: sourcesOf(m[0]) })
     }
     if (isLog) {
-      for (const m of text.matchAll(BCRYPT_RE)) report.hits.push({ kind: 'bcrypt hash', file: name, preview: preview(m[0]), sources: [] })
+      for (const m of text.matchAll(BCRYPT_RE))
+        report.hits.push({ kind: 'bcrypt hash', file: name, preview: preview(m[0]), sources: [] })
     }
   }
   return report
@@ -207,7 +219,10 @@ export function format(r: ScanReport): string {
   ]
   for (const e of r.files.dumpErrors) lines.push(`  dump failed (not scanned): ${e}`)
   lines.push(`  hits: ${r.hits.length}`)
-  for (const h of r.hits.slice(0, 50)) lines.push(`  HIT ${h.kind} in ${h.file}: ${h.preview}${h.sources.length > 0 ? ` (from ${h.sources.join(', ')})` : ''}`)
+  for (const h of r.hits.slice(0, 50))
+    lines.push(
+      `  HIT ${h.kind} in ${h.file}: ${h.preview}${h.sources.length > 0 ? ` (from ${h.sources.join(', ')})` : ''}`
+    )
   if (r.hits.length > 50) lines.push(`  … and ${r.hits.length - 50} more`)
   return lines.join('\n')
 }
@@ -219,7 +234,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     process.exit(2)
   }
   const report = scan(dir)
-  process.stdout.write(format(report) + '\n')
+  process.stdout.write(`${format(report)}\n`)
   if (report.files.dumps === 0 || report.files.secrets === 0) {
     process.stderr.write('secret scan: nothing to scan (was the suite run with SECRET_SCAN_DIR set?)\n')
     process.exit(1)

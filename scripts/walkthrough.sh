@@ -6,7 +6,14 @@ set -euo pipefail
 A=${AUTHORITY:-http://localhost:3000}
 U=${ADMIN_USERNAME:-admin}
 P=${ADMIN_PASSWORD:?set ADMIN_PASSWORD to the password of the first admin}
-function field { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);const k=process.argv[1].split(".").reduce((o,k)=>o?.[k],v);if(k===undefined){console.error(s);process.exit(1)}console.log(typeof k==="string"?k:JSON.stringify(k))})' "$1"; }
+# field NAME: one field of a JSON reply; an error reply (or a missing field) is printed and fails
+# (the same helper as the README's)
+field() { node -e '
+  const reply = require("fs").readFileSync(0, "utf8"), name = process.argv[1]
+  let body; try { body = JSON.parse(reply) } catch { body = undefined }
+  const value = body?.statusCode >= 400 ? undefined : name.split(".").reduce((o, k) => o?.[k], body)
+  if (value === undefined) { console.error(`field ${name}: not in this reply: ${reply}`); process.exit(1) }
+  console.log(typeof value === "string" ? value : JSON.stringify(value))' "$1"; }
 function post { curl -sS -X POST "$A$1" -H "authorization: Bearer $2" -H 'content-type: application/json' -d "$3"; }
 
 echo "1. log in as the admin"

@@ -59,13 +59,17 @@ declare module 'autocannon' {
     stop(): void
   }
 
-  function autocannon(opts: AutocannonOptions, cb: (err: Error | null, result: AutocannonResult) => void): AutocannonInstance
+  function autocannon(
+    opts: AutocannonOptions,
+    cb: (err: Error | null, result: AutocannonResult) => void
+  ): AutocannonInstance
   export default autocannon
 }
 
 declare module 'oidc-provider' {
   // The provider's surface is large and dynamic (models are created per instance); the bench
   // touches a handful of members, typed where it uses them.
+  // biome-ignore lint/suspicious/noExplicitAny: the provider has no usable types; the bench types what it touches
   const Provider: new (issuer: string, configuration: Record<string, unknown>) => any
   export default Provider
 }

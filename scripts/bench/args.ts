@@ -1,7 +1,13 @@
-/** Command line of `npm run bench -- …`. */
+/**
+ * Command line of `npm run bench -- …`, with the operator CLI's conventions (scripts/authority-cli.ts):
+ * options by their exact names, `--name value` or `--name=value` (a value may start with "-"),
+ * -h/--help prints the usage on stdout and exits 0 (and wins over other mistakes), "--" ends the
+ * options, and a usage error is reported on stderr with the usage and exit code 2.
+ */
 
 export const SCENARIO_KEYS = [
   'baseline',
+  'baseline-full',
   'hello',
   'warm',
   'forged',
@@ -37,9 +43,16 @@ export interface BenchArgs {
   only: Set<ScenarioKey> | null
   profile: ScenarioKey | null
   outDir: string | null
+  /** also write docs/performance-results.md from this run's results */
+  writeDocs: boolean
 }
 
-const USAGE = `usage: npm run bench -- [options]
+/** a command line the bench cannot run: exit 2, with the usage */
+export class BenchUsageError extends Error {
+  override name = 'BenchUsageError'
+}
+
+export const BENCH_USAGE = `usage: npm run bench -- [options]
   --duration N        seconds measured per scenario (default 5)
   --warmup N          seconds of warm-up before each (default 2)
   --connections N     concurrent connections of the load generator (default 32)
@@ -54,9 +67,14 @@ const USAGE = `usage: npm run bench -- [options]
   --only a,b,c        run only these scenarios (the POST baseline always runs): ${SCENARIO_KEYS.join(', ')}
   --profile KEY       CPU-profile the server process during that scenario's measured run
                       (writes bench/results/<time>-<backend>-<KEY>.cpuprofile and prints a summary)
-  --out DIR           where the JSON goes (default bench/results)`
+  --out DIR           where the JSON goes (default bench/results)
+  --write-docs        also write docs/performance-results.md from this run (commit it with a full run)
+  -h, --help          this help; exit 0
+  --                  end of options (the bench takes no arguments)
+exit codes: 0 done, 1 failed, 2 usage error`
 
-export function parseArgs(argv: readonly string[]): BenchArgs {
+/** Parses the bench's options, or asks for the help text; throws BenchUsageError. */
+export function parseArgs(argv: readonly string[]): BenchArgs | { help: string } {
   const a: BenchArgs = {
     duration: 5,
     warmup: 2,
@@ -69,21 +87,39 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     backends: 'auto',
     only: null,
     profile: null,
-    outDir: null
+    outDir: null,
+    writeDocs: false
   }
-  const num = (name: string, v: string | undefined, min: number, max: number): number => {
+  // --help wins over any mistake on the same line, as with the operator CLI
+  const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv
+  if (options.includes('--help') || options.includes('-h')) return { help: BENCH_USAGE }
+  const usage = (message: string) => new BenchUsageError(`${message}\n${BENCH_USAGE}`)
+  const num = (name: string, v: string, min: number, max: number): number => {
     const n = Number(v)
-    if (v === undefined || !Number.isFinite(n) || n < min || n > max) throw new Error(`${name} must be a number in ${min}..${max}\n${USAGE}`)
+    if (v === '' || !Number.isFinite(n) || n < min || n > max) throw usage(`${name} must be a number in ${min}..${max}`)
     return n
   }
   const key = (v: string): ScenarioKey => {
-    if (!(SCENARIO_KEYS as readonly string[]).includes(v)) throw new Error(`unknown scenario "${v}"\n${USAGE}`)
+    if (!(SCENARIO_KEYS as readonly string[]).includes(v)) throw usage(`unknown scenario "${v}"`)
     return v as ScenarioKey
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
-    const value = () => inline ?? argv[++i]
+    if (arg === '--') {
+      if (i + 1 < argv.length) throw usage(`unexpected argument ${argv[i + 1]!}`)
+      break
+    }
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1
+    const [flag, inline] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined]
+    /** the option's value: after "=", else the next word whatever it looks like */
+    const value = (): string => {
+      const v = inline ?? argv[++i]
+      if (v === undefined) throw usage(`${flag} needs a value`)
+      return v
+    }
+    const flagOnly = () => {
+      if (inline !== undefined) throw usage(`${flag} takes no value`)
+    }
     switch (flag) {
       case '--duration':
         a.duration = num(flag, value(), 1, 600)
@@ -104,6 +140,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         a.warmSet = Math.floor(num(flag, value(), 10, 100_000))
         break
       case '--seed-1m':
+        flagOnly()
         a.seed1m = true
         break
       case '--bcrypt-cost':
@@ -114,28 +151,27 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         if (v === 'embedded') a.backends = ['embedded']
         else if (v === 'mysql' || v === 'mysql+redis') a.backends = ['mysql+redis']
         else if (v === 'all') a.backends = ['embedded', 'mysql+redis']
-        else throw new Error(`--backend must be embedded, mysql or all\n${USAGE}`)
+        else throw usage('--backend must be embedded, mysql or all')
         break
       }
       case '--only':
-        a.only = new Set((value() ?? '').split(',').filter(Boolean).map(key))
+        a.only = new Set(value().split(',').filter(Boolean).map(key))
         break
       case '--profile':
-        a.profile = key(value() ?? '')
+        a.profile = key(value())
         break
       case '--out':
-        a.outDir = value() ?? null
+        a.outDir = value()
         break
-      case '--help':
-      case '-h':
-        process.stdout.write(USAGE + '\n')
-        process.exit(0)
+      case '--write-docs':
+        flagOnly()
+        a.writeDocs = true
         break
       default:
-        throw new Error(`unknown option ${arg}\n${USAGE}`)
+        throw usage(arg.startsWith('-') ? `unknown option ${arg}` : `unexpected argument ${arg}`)
     }
   }
   if (a.warmSet === 0) a.warmSet = Math.min(a.seed, 10_000)
-  if (a.warmSet > a.seed) throw new Error('--warm-set cannot exceed --seed')
+  if (a.warmSet > a.seed) throw usage('--warm-set cannot exceed --seed')
   return a
 }

@@ -1,18 +1,24 @@
 import formbody from '@fastify/formbody'
 import type { FastifyInstance } from 'fastify'
-import type { Redis } from 'ioredis'
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely'
+import type { RedisClient } from '../../services/authority/src/cache/redis-client.js'
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow
+} from 'kysely'
 import { pino } from 'pino'
-import { buildApp, loggerOptions } from '../../services/authority/src/app.js'
+import { bootApp } from '../../services/authority/src/boot.js'
 import type { Account } from '../../services/authority/src/accounts/account-service.js'
-import type { Actor } from '../../services/authority/src/audit/audit-log.js'
+import type { Actor } from '../../services/authority/src/audit/audit.repository.js'
 import { MemoryTokenCache } from '../../services/authority/src/cache/memory-cache.js'
-import { RedisTokenCache } from '../../services/authority/src/cache/redis-cache.js'
+import { cacheEntryKey, RedisTokenCache } from '../../services/authority/src/cache/redis-cache.js'
 import type { CacheLookup, TokenCache } from '../../services/authority/src/cache/token-cache.js'
 import { loadConfig, type Config, type SigningKey } from '../../services/authority/src/config.js'
 import { openDatabase, type DatabaseHandle } from '../../services/authority/src/db/database.js'
-import { migrateToLatest } from '../../services/authority/src/db/migrations.js'
-import { resolveKeys } from '../../services/authority/src/keys.js'
+import { loggerOptions } from '../../services/authority/src/logging.js'
 import type { BenchBackend } from './backend.js'
 
 export const USER_PASSWORD = 'bench-user-password-1'
@@ -53,7 +59,7 @@ function countingPlugin(counter: LookupCounter): KyselyPlugin {
 }
 
 /** Counts commands on an ioredis client (wraps its sendCommand; pipelines pass a shared fake stream). */
-function countRedis(client: Redis, counter: LookupCounter): void {
+function countRedis(client: RedisClient, counter: LookupCounter): void {
   const original = client.sendCommand.bind(client) as (command: { name: string }, stream?: unknown) => unknown
   const pipelines = new WeakSet<object>()
   ;(client as unknown as { sendCommand: typeof original }).sendCommand = (command, stream) => {
@@ -70,8 +76,13 @@ function countRedis(client: Redis, counter: LookupCounter): void {
   }
 }
 
-function countingCache(config: Config, counter: LookupCounter): TokenCache {
-  if (config.REDIS_URL !== undefined) {
+function countingCache(
+  config: Config,
+  counter: LookupCounter,
+  redis: RedisClient | undefined,
+  pepper: Buffer
+): TokenCache {
+  if (redis !== undefined) {
     class CountingRedisCache extends RedisTokenCache {
       override get(id: string): Promise<CacheLookup> {
         if (id === counter.callerId) counter.callerLookups++
@@ -80,12 +91,11 @@ function countingCache(config: Config, counter: LookupCounter): TokenCache {
       }
     }
     return new CountingRedisCache({
-      url: config.REDIS_URL,
+      client: redis,
       keyPrefix: config.REDIS_KEY_PREFIX,
       ttlSeconds: config.CACHE_TTL_SECONDS,
-      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
-      connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
-      log: pino({ level: 'warn' })
+      log: pino({ level: 'warn' }),
+      entryKey: cacheEntryKey(pepper)
     })
   }
   class CountingMemoryCache extends MemoryTokenCache {
@@ -145,10 +155,69 @@ async function addBaselineRoutes(app: FastifyInstance, bodyLimit: number): Promi
       {
         schema: {
           body: BaselineBody,
-          response: { 200: { type: 'object', properties: { active: { type: 'boolean' } }, additionalProperties: false } }
+          response: {
+            200: { type: 'object', properties: { active: { type: 'boolean' } }, additionalProperties: false }
+          }
         }
       },
       async () => ({ active: true })
+    )
+  })
+  // The same baseline answering what a warm introspection answers: the reply's size and fields,
+  // through a response schema of the same shape, and its cache-control header. Against it, the
+  // introspection's own work shows apart from the cost of writing a bigger answer.
+  await app.register(async (scope) => {
+    await scope.register(formbody, { bodyLimit })
+    const now = Math.floor(Date.now() / 1000)
+    const reply = {
+      active: true,
+      scope: 'orders:read orders:write',
+      client_id: 'Vq3bX0mH1o6rY2dJk8sLwA',
+      username: 'bench-owner-0007',
+      token_type: 'Bearer',
+      exp: now + 86_400,
+      iat: now,
+      sub: 'Vq3bX0mH1o6rY2dJk8sLwA',
+      iss: 'token-authority',
+      jti: 'c1XkQ9pZr7TfW3bN5yHgEw',
+      kind: 'customer',
+      token_kind: 'pat',
+      permissions: ['orders:read', 'orders:write']
+    }
+    const str = { type: 'string' }
+    const int = { type: 'integer' }
+    scope.post(
+      '/bench/baseline-full',
+      {
+        schema: {
+          body: BaselineBody,
+          response: {
+            200: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                active: { type: 'boolean' },
+                scope: str,
+                client_id: str,
+                username: str,
+                token_type: str,
+                exp: int,
+                iat: int,
+                sub: str,
+                iss: str,
+                jti: str,
+                kind: str,
+                token_kind: str,
+                permissions: { type: 'array', items: str }
+              }
+            }
+          }
+        }
+      },
+      async (_request, res) => {
+        res.header('cache-control', 'private, max-age=60')
+        return reply
+      }
     )
   })
   app.get(
@@ -158,7 +227,10 @@ async function addBaselineRoutes(app: FastifyInstance, bodyLimit: number): Promi
   )
 }
 
-export async function startAuthority(backend: BenchBackend, opts: { bcryptCost: number; logLevel: 'warn' | 'silent' }): Promise<BenchAuthority> {
+export async function startAuthority(
+  backend: BenchBackend,
+  opts: { bcryptCost: number; logLevel: 'warn' | 'silent' }
+): Promise<BenchAuthority> {
   const env = {
     LOG_LEVEL: opts.logLevel,
     BCRYPT_COST: String(opts.bcryptCost),
@@ -168,24 +240,47 @@ export async function startAuthority(backend: BenchBackend, opts: { bcryptCost: 
     // scenario sends thousands a second on purpose, to measure the rejection path itself, so its
     // budget is raised here (its Redis calls are still made and counted).
     INTROSPECT_UNKNOWN_PER_MINUTE: '1000000000',
-    ...backend.env
+    ...backend.env,
+    // A/B of a setting in one run: BENCH_TA_<NAME>=value sets the authority's <NAME>
+    ...Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([k, v]) => k.startsWith('BENCH_TA_') && v !== undefined)
+        .map(([k, v]) => [k.slice('BENCH_TA_'.length), v as string])
+    )
   }
   const config = loadConfig(env)
   const writerConfig = loadConfig({ ...env, REQUIRE_PASSWORD_CONFIRMATION: 'false' })
-  const keys = resolveKeys(config)
   const opened = openDatabase(config)
-  await migrateToLatest(opened.db)
-  const counter: LookupCounter = { callerId: null, callerLookups: 0, otherLookups: 0, dbQueries: 0, redisCommands: 0, redisRoundTrips: 0, redisByName: {} }
+  const counter: LookupCounter = {
+    callerId: null,
+    callerLookups: 0,
+    otherLookups: 0,
+    dbQueries: 0,
+    redisCommands: 0,
+    redisRoundTrips: 0,
+    redisByName: {}
+  }
   const database: DatabaseHandle = { ...opened, db: opened.db.withPlugin(countingPlugin(counter)) }
-  const cache = countingCache(config, counter)
-  if (cache instanceof RedisTokenCache) countRedis(cache.client, counter)
-  const deps = { database, cache, signingKeys: keys.signingKeys, pepper: keys.pepper }
-
-  const app = await buildApp(config, { ...deps, logger: loggerOptions(config) })
+  // the app's boot opens Redis (REDIS_URL) and builds the counting cache on that client; the writer borrows both
+  const { app, booted } = await bootApp(config, {
+    migrate: 'latest',
+    database,
+    cache: (redis, keys) => countingCache(config, counter, redis, keys.pepper),
+    logger: loggerOptions(config)
+  })
+  const { keys, services } = booted
+  const cache = services.cache
+  if (booted.redis !== undefined) countRedis(booted.redis, counter)
   await addBaselineRoutes(app, config.BODY_LIMIT_BYTES)
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
 
-  const writer = await buildApp(writerConfig, { ...deps, logger: loggerOptions(writerConfig) })
+  const { app: writer } = await bootApp(writerConfig, {
+    migrate: 'latest',
+    database,
+    ...(booted.redis !== undefined ? { redis: booted.redis } : {}),
+    cache: () => cache,
+    logger: loggerOptions(writerConfig)
+  })
   const writerUrl = await writer.listen({ port: 0, host: '127.0.0.1' })
 
   return {
@@ -227,28 +322,68 @@ export interface Fixtures {
 export async function createFixtures(ta: BenchAuthority, orderTokenCount: number): Promise<Fixtures> {
   const { accounts, tokens } = ta.app.authority
   const service = await accounts.create(
-    { username: 'bench-gateway', password: 'bench-gateway-password-1', kind: 'service', permissions: ['tokens:introspect', 'tokens:introspect:reason'] },
+    {
+      username: 'bench-gateway',
+      password: 'bench-gateway-password-1',
+      kind: 'service',
+      permissions: ['tokens:introspect', 'tokens:introspect:reason']
+    },
     null,
     OPERATOR
   )
-  const svc = await tokens.createToken(service, { name: 'bench gateway', scopes: ['tokens:introspect', 'tokens:introspect:reason'] }, null, OPERATOR)
-  ta.counter.callerId = svc.row.id
+  const svc = await tokens.createToken(
+    service,
+    { name: 'bench gateway', scopes: ['tokens:introspect', 'tokens:introspect:reason'] },
+    null,
+    OPERATOR
+  )
+  ta.counter.callerId = svc.token.id
   // the orders demo is another consumer: its own service account and credential
   const ordersService = await accounts.create(
-    { username: 'orders-api', password: 'orders-api-password-1', kind: 'service', permissions: ['tokens:introspect', 'tokens:introspect:reason'] },
+    {
+      username: 'orders-api',
+      password: 'orders-api-password-1',
+      kind: 'service',
+      permissions: ['tokens:introspect', 'tokens:introspect:reason', 'tokens:revocations']
+    },
     null,
     OPERATOR
   )
-  const ordersSvc = await tokens.createToken(ordersService, { name: 'orders api', scopes: ['tokens:introspect', 'tokens:introspect:reason'] }, null, OPERATOR)
+  const ordersSvc = await tokens.createToken(
+    ordersService,
+    { name: 'orders api', scopes: ['tokens:introspect', 'tokens:introspect:reason', 'tokens:revocations'] },
+    null,
+    OPERATOR
+  )
   const user = await accounts.create(
-    { username: USER_NAME, password: USER_PASSWORD, kind: 'customer', permissions: ['orders:read', 'tokens:read', 'tokens:write'] },
+    {
+      username: USER_NAME,
+      password: USER_PASSWORD,
+      kind: 'customer',
+      permissions: ['orders:read', 'tokens:read', 'tokens:write']
+    },
     null,
     OPERATOR
   )
-  const writer = await tokens.createToken(user, { name: 'bench writer', scopes: ['orders:read', 'tokens:read', 'tokens:write'] }, null, OPERATOR)
+  const writer = await tokens.createToken(
+    user,
+    { name: 'bench writer', scopes: ['orders:read', 'tokens:read', 'tokens:write'] },
+    null,
+    OPERATOR
+  )
   const orderTokens: string[] = []
   for (let i = 0; i < orderTokenCount; i++) {
-    orderTokens.push((await tokens.createToken(user, { name: `orders ${i}`, scopes: ['orders:read'] }, null, OPERATOR)).value)
+    orderTokens.push(
+      (await tokens.createToken(user, { name: `orders ${i}`, scopes: ['orders:read'] }, null, OPERATOR)).value
+    )
   }
-  return { service, serviceToken: svc.value, serviceTokenId: svc.row.id, ordersServiceToken: ordersSvc.value, user, userToken: writer.value, orderTokens }
+  return {
+    service,
+    serviceToken: svc.value,
+    serviceTokenId: svc.token.id,
+    ordersServiceToken: ordersSvc.value,
+    user,
+    userToken: writer.value,
+    orderTokens
+  }
 }

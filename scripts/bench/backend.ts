@@ -60,7 +60,8 @@ export async function createBenchBackend(name: BenchBackend['name'], urls?: Serv
   if (name === 'embedded') {
     return { name, env: { DATA_DIR: dataDir }, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) }
   }
-  if (urls === undefined) throw new Error('mysql+redis backend needs BENCH_/TEST_DATABASE_URL and BENCH_/TEST_REDIS_URL')
+  if (urls === undefined)
+    throw new Error('mysql+redis backend needs BENCH_/TEST_DATABASE_URL and BENCH_/TEST_REDIS_URL')
   assertLoopback(urls.databaseUrl, 'the database')
   assertLoopback(urls.redisUrl, 'Redis')
   const dbName = `ta_bench_${process.pid}_${randomBytes(3).toString('hex')}`

@@ -31,8 +31,14 @@ export class LoadGenerator {
   static async start(): Promise<LoadGenerator> {
     const file = fileURLToPath(new URL('./load-child.ts', import.meta.url))
     // same loader flags as this process (tsx), but never the profiler's
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--cpu-prof') && !a.startsWith('--heap-prof') && !a.startsWith('--inspect'))
-    const child = fork(file, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const execArgv = process.execArgv.filter(
+      (a) => !a.startsWith('--cpu-prof') && !a.startsWith('--heap-prof') && !a.startsWith('--inspect')
+    )
+    const child = fork(file, [], {
+      execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    })
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('load generator did not start within 30 s')), 30_000)
       child.once('message', (msg: FromChild) => {

@@ -41,7 +41,10 @@ function mapAdapterFactory(): new (model: string) => unknown {
       return `${this.#model}:${id}`
     }
     async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
-      store.set(this.#key(id), { payload, expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : Infinity })
+      store.set(this.#key(id), {
+        payload,
+        expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : Infinity
+      })
     }
     async find(id: string): Promise<Record<string, unknown> | undefined> {
       const e = store.get(this.#key(id))

@@ -52,7 +52,7 @@ export class CpuProfiler {
 function shortUrl(url: string): string {
   const cwd = process.cwd()
   let u = url.replace(/^file:\/\//, '')
-  if (u.startsWith(cwd + '/')) u = u.slice(cwd.length + 1)
+  if (u.startsWith(`${cwd}/`)) u = u.slice(cwd.length + 1)
   return u
 }
 
@@ -133,7 +133,10 @@ export function writeProfile(file: string, profile: CpuProfile): void {
 }
 
 export function formatSummary(title: string, s: ProfileSummary): string {
-  const lines = [`CPU profile of ${title} (${s.totalMs.toFixed(0)} ms sampled, server process)`, '  self time by module:']
+  const lines = [
+    `CPU profile of ${title} (${s.totalMs.toFixed(0)} ms sampled, server process)`,
+    '  self time by module:'
+  ]
   for (const m of s.byModule.slice(0, 15)) lines.push(`    ${m.selfPct.toFixed(1).padStart(5)}%  ${m.module}`)
   lines.push('  self time by function:')
   for (const f of s.byFunction) lines.push(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.fn}`)

@@ -2,8 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import bcrypt from 'bcrypt'
 import { sql, type Kysely } from 'kysely'
 import type { SigningKey } from '../../services/authority/src/config.js'
-import type { AccountRow, Database, TokenRow } from '../../services/authority/src/db/tables.js'
+import type { AccountRow, Database } from '../../services/authority/src/db/tables.js'
 import { encodeToken, hashToken } from '../../services/authority/src/tokens/token-format.js'
+import type { TokenOwnRow } from '../../services/authority/src/tokens/token.js'
 
 /**
  * Bulk seeding straight into the tables, in batches, with rows shaped exactly as the service
@@ -54,6 +55,8 @@ export async function seedOwners(db: Kysely<Database>, count: number, cost: numb
         kind: 'customer',
         password_hash: hash,
         permissions: JSON.stringify(['orders:read', 'tokens:read']),
+        token_generation: 0,
+        tokens_revoked_before: null,
         disabled: 0,
         created_at: now,
         updated_at: now
@@ -65,8 +68,8 @@ export async function seedOwners(db: Kysely<Database>, count: number, cost: numb
 }
 
 export async function seedTokens(o: SeedOptions): Promise<{ kept: SeededToken[]; seconds: number }> {
-  // 16 columns: SQLite allows 32766 bound values per statement, MySQL 65535.
-  const BATCH = o.dialect === 'sqlite' ? 2000 : 2500
+  // 18 columns: SQLite allows 32766 bound values per statement, MySQL 65535.
+  const BATCH = o.dialect === 'sqlite' ? 1800 : 2500
   // MySQL: a few inserts in flight while the next batch is built; SQLite is synchronous anyway.
   const IN_FLIGHT = o.dialect === 'mysql' ? 4 : 1
   // SQLite: several batches per transaction (one WAL commit each)
@@ -86,7 +89,10 @@ export async function seedTokens(o: SeedOptions): Promise<{ kept: SeededToken[];
     const rate = written / Math.max(secs, 0.001)
     const pct = ((written / o.count) * 100).toFixed(1)
     const eta = done ? '' : `, ~${Math.ceil((o.count - written) / Math.max(rate, 1))} s left`
-    o.progress?.(`seeding ${o.label}: ${written.toLocaleString('en')}/${o.count.toLocaleString('en')} tokens (${pct}%, ${Math.round(rate).toLocaleString('en')} rows/s${eta})`, done)
+    o.progress?.(
+      `seeding ${o.label}: ${written.toLocaleString('en')}/${o.count.toLocaleString('en')} tokens (${pct}%, ${Math.round(rate).toLocaleString('en')} rows/s${eta})`,
+      done
+    )
   }
 
   // Random ids, as newTokenId() makes them, inserted in key order: appending to the primary-key
@@ -97,10 +103,10 @@ export async function seedTokens(o: SeedOptions): Promise<{ kept: SeededToken[];
   for (let i = 0; i < o.count; i++) ids[i] = idBytes.subarray(i * 16, i * 16 + 16).toString('base64url')
   ids.sort()
 
-  const build = (start: number, end: number): TokenRow[] => {
+  const build = (start: number, end: number): TokenOwnRow[] => {
     // one CSPRNG call per batch for the 32-byte secrets
     const rand = randomBytes((end - start) * 32)
-    const rows: TokenRow[] = []
+    const rows: TokenOwnRow[] = []
     for (let i = start; i < end; i++) {
       const r = (i - start) * 32
       const id = ids[i]!
@@ -124,8 +130,11 @@ export async function seedTokens(o: SeedOptions): Promise<{ kept: SeededToken[];
         expires_at: exp === null ? null : exp * 1000,
         revoked_at: null,
         revoked_reason: null,
+        audience: null,
         parent_id: null,
-        replaced_by: null
+        replaced_by: null,
+        rotation_ends_at: null,
+        supersedes_until: null
       })
     }
     return rows

@@ -21,7 +21,9 @@ import { parse, parseAllDocuments } from 'yaml'
 import { houseRules } from './house-rules.mjs'
 import { strictCheck, validate } from './schema.mjs'
 
-const { values: opts } = parseArgs({ options: { kubectl: { type: 'string' }, root: { type: 'string' }, out: { type: 'string' } } })
+const { values: opts } = parseArgs({
+  options: { kubectl: { type: 'string' }, root: { type: 'string' }, out: { type: 'string' } }
+})
 if (!opts.kubectl || !opts.root) {
   console.error('usage: check-manifests.mjs --kubectl PATH --root DIR [--out DIR]')
   process.exit(2)
@@ -31,7 +33,13 @@ const deploy = join(root, 'deploy')
 const out = opts.out ?? mkdtempSync(join(tmpdir(), 'deploy-check-'))
 mkdirSync(join(out, 'rendered'), { recursive: true })
 
-const dirs = (p) => (existsSync(p) ? readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [])
+const dirs = (p) =>
+  existsSync(p)
+    ? readdirSync(p, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
+    : []
 const kustomization = (dir) => parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) ?? {}
 
 // --- what to render: the base, every overlay, and each of them with each optional component
@@ -57,7 +65,15 @@ const fixtures = dirs(fixturesDir).map((name) => {
   const text = readFileSync(join(dir, 'kustomization.yaml'), 'utf8')
   const m = /^#\s*expect:\s*(.+)$/m.exec(text)
   if (!m) throw new Error(`fixture ${name}: no "# expect: rule, …" line in its kustomization.yaml`)
-  return { name, dir, expect: m[1].split(',').map((s) => s.trim()).filter(Boolean).sort() }
+  return {
+    name,
+    dir,
+    expect: m[1]
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .sort()
+  }
 })
 
 // --- Secrets created out of band are described by the template: its keys are what pods may read
@@ -66,11 +82,17 @@ const template = existsSync(templatePath) ? parse(readFileSync(templatePath, 'ut
 const templateSecrets = new Map()
 const templateFindings = []
 if (template) {
-  for (const m of await validate(template)) templateFindings.push({ rule: 'schema', object: 'secret.template.yaml', message: m })
+  for (const m of await validate(template))
+    templateFindings.push({ rule: 'schema', object: 'secret.template.yaml', message: m })
   const values = { ...(template.stringData ?? {}), ...(template.data ?? {}) }
   templateSecrets.set(template.metadata?.name, new Set(Object.keys(values)))
   for (const [k, v] of Object.entries(values)) {
-    if (!String(v).includes('CHANGE-ME')) templateFindings.push({ rule: 'template-placeholders', object: 'secret.template.yaml', message: `${k} holds something other than a CHANGE-ME placeholder` })
+    if (!String(v).includes('CHANGE-ME'))
+      templateFindings.push({
+        rule: 'template-placeholders',
+        object: 'secret.template.yaml',
+        message: `${k} holds something other than a CHANGE-ME placeholder`
+      })
   }
 }
 
@@ -85,7 +107,8 @@ function render(dir) {
     if (o === null) continue
     // kustomize wraps long base64 values at 70 columns; the API server's decoder (Go's
     // base64.StdEncoding) skips the newlines, the schema's "byte" format does not.
-    if (o.kind === 'Secret' && o.data) for (const k of Object.keys(o.data)) o.data[k] = String(o.data[k]).replace(/\s+/g, '')
+    if (o.kind === 'Secret' && o.data)
+      for (const k of Object.keys(o.data)) o.data[k] = String(o.data[k]).replace(/\s+/g, '')
     objects.push(o)
   }
   return { yaml: r.stdout, objects }
@@ -94,11 +117,15 @@ function render(dir) {
 async function check(unit) {
   const findings = []
   const r = render(unit.dir)
-  if (r.error) return { findings: [{ rule: 'render', object: relative(root, unit.dir), message: r.error }], objects: [] }
+  if (r.error)
+    return { findings: [{ rule: 'render', object: relative(root, unit.dir), message: r.error }], objects: [] }
   writeFileSync(join(out, 'rendered', `${unit.name}.yaml`), r.yaml)
-  const generatedSecrets = new Set((kustomization(unit.generatorsFrom ?? unit.dir).secretGenerator ?? []).map((g) => g.name))
+  const generatedSecrets = new Set(
+    (kustomization(unit.generatorsFrom ?? unit.dir).secretGenerator ?? []).map((g) => g.name)
+  )
   for (const o of r.objects) {
-    for (const m of await validate(o)) findings.push({ rule: 'schema', object: `${o.kind}/${o.metadata?.name ?? '?'}`, message: m })
+    for (const m of await validate(o))
+      findings.push({ rule: 'schema', object: `${o.kind}/${o.metadata?.name ?? '?'}`, message: m })
   }
   findings.push(...houseRules(r.objects, { generatedSecrets, templateSecrets }))
   return { findings, objects: r.objects }
@@ -118,11 +145,13 @@ for (const r of results) {
   }
 }
 const strictItems = []
-for (const d of distinct.values()) if ((await validate({ ...d.obj })).every((m) => !m.startsWith('no schema'))) strictItems.push(d)
+for (const d of distinct.values())
+  if ((await validate({ ...d.obj })).every((m) => !m.startsWith('no schema'))) strictItems.push(d)
 const strict = strictCheck(strictItems, mkdtempSync(join(tmpdir(), 'deploy-check-strict-')))
 for (const d of strictItems) {
   for (const f of strict.get(d.key) ?? []) {
-    for (const r of d.owners) r.findings.push({ rule: f.rule, object: `${d.obj.kind}/${d.obj.metadata?.name ?? '?'}`, message: f.message })
+    for (const r of d.owners)
+      r.findings.push({ rule: f.rule, object: `${d.obj.kind}/${d.obj.metadata?.name ?? '?'}`, message: f.message })
   }
 }
 
@@ -132,26 +161,36 @@ const pad = (s, n) => String(s).padEnd(n)
 const kinds = (objects) => {
   const c = {}
   for (const o of objects) c[o.kind] = (c[o.kind] ?? 0) + 1
-  return Object.entries(c).map(([k, n]) => (n > 1 ? `${k}×${n}` : k)).join(' ')
+  return Object.entries(c)
+    .map(([k, n]) => (n > 1 ? `${k}×${n}` : k))
+    .join(' ')
 }
 if (template) {
   const ok = templateFindings.length === 0
   failed ||= !ok
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${pad('secret.template.yaml', 24)} Secret template: schema, placeholders only, keys ${[...templateSecrets.values()][0] ? [...[...templateSecrets.values()][0]].join(', ') : ''}`)
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${pad('secret.template.yaml', 24)} Secret template: schema, placeholders only, keys ${[...templateSecrets.values()][0] ? [...[...templateSecrets.values()][0]].join(', ') : ''}`
+  )
   for (const f of templateFindings) console.log(`       [${f.rule}] ${f.object}: ${f.message}`)
 }
 for (const r of results.filter((x) => x.kind === 'target')) {
   const ok = r.findings.length === 0
   failed ||= !ok
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${pad(r.name, 24)} ${pad(`${r.objects.length} objects`, 11)} schema + strict + house rules ${ok ? 'pass' : `— ${r.findings.length} problem(s)`}  (${kinds(r.objects)})`)
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${pad(r.name, 24)} ${pad(`${r.objects.length} objects`, 11)} schema + strict + house rules ${ok ? 'pass' : `— ${r.findings.length} problem(s)`}  (${kinds(r.objects)})`
+  )
   for (const f of r.findings) console.log(`       [${f.rule}] ${f.object}: ${f.message}`)
 }
 for (const r of results.filter((x) => x.kind === 'fixture')) {
   const fired = [...new Set(r.findings.map((f) => f.rule))].sort()
   const ok = fired.join(',') === r.expect.join(',')
   failed ||= !ok
-  console.log(`${ok ? 'ok  ' : 'FAIL'} fixture ${pad(r.name, 28)} rejected by [${fired.join(', ')}]${ok ? '' : `, expected exactly [${r.expect.join(', ')}]`}`)
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} fixture ${pad(r.name, 28)} rejected by [${fired.join(', ')}]${ok ? '' : `, expected exactly [${r.expect.join(', ')}]`}`
+  )
   if (!ok) for (const f of r.findings) console.log(`       [${f.rule}] ${f.object}: ${f.message}`)
 }
-console.log(`manifests: ${targets.length} renders, ${fixtures.length} fixtures, ${strictItems.length} distinct objects type-checked`)
+console.log(
+  `manifests: ${targets.length} renders, ${fixtures.length} fixtures, ${strictItems.length} distinct objects type-checked`
+)
 process.exit(failed ? 1 : 0)

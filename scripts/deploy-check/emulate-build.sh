@@ -8,7 +8,8 @@
 #   build      npm ci → sources → npm run build
 #   runtime    node_modules (prod-deps) + dist (build) + package.json, made read-only
 # and then runs the result as the pods do, as uid 10001 when run as root:
-#   1. embedded default: /livez, /readyz and /metrics answer 200; SIGTERM ends it with exit 0 inside
+#   1. embedded default: /livez and /readyz answer 200, /metrics 200 on METRICS_PORT and 404 on the
+#      API port; SIGTERM ends it with exit 0 inside
 #      the pod's grace period (less the preStop sleep);
 #   2. with TEST_DATABASE_URL and TEST_REDIS_URL set (as in CI): the dev overlay's commands and
 #      ConfigMap, secrets as *_FILE files — the init container waits while a migration is pending,
@@ -128,13 +129,16 @@ stop_within() { # pid seconds
 
 # 1. embedded default
 p=$(port)
+mp=$(port)
 log="$work/embedded.log"
-start NODE_ENV=production DATA_DIR="$work/tmp/data" PORT="$p" HOST=127.0.0.1 node dist/services/authority/src/server.js
+start NODE_ENV=production DATA_DIR="$work/tmp/data" PORT="$p" METRICS_PORT="$mp" HOST=127.0.0.1 node dist/services/authority/src/server.js
 wait_http "http://127.0.0.1:$p/livez" || { cat "$log"; fail "the embedded server did not answer /livez"; }
-for path in livez readyz metrics; do
+for path in livez readyz; do
   [ "$(code "http://127.0.0.1:$p/$path")" = 200 ] || fail "embedded: /$path is not 200"
 done
-say "embedded default as uid $([ ${#as_user[@]} -gt 0 ] && echo 10001 || id -u), read-only code: /livez /readyz /metrics 200"
+[ "$(code "http://127.0.0.1:$mp/metrics")" = 200 ] || fail "embedded: /metrics on METRICS_PORT is not 200"
+[ "$(code "http://127.0.0.1:$p/metrics")" = 404 ] || fail "embedded: /metrics on the API port is not 404"
+say "embedded default as uid $([ ${#as_user[@]} -gt 0 ] && echo 10001 || id -u), read-only code: /livez /readyz 200, /metrics 200 on METRICS_PORT only"
 stop_within "${pids[-1]}" "$budget"
 
 # 2. the dev overlay's pod, against real MySQL and Redis
@@ -160,7 +164,7 @@ pod_env=("${config_env[@]}" DATA_DIR="$work/tmp/data" REDIS_KEY_PREFIX="${databa
 rc=0; run "${pod_env[@]}" timeout 7 "${init_cmd[@]}" >"$work/init1.log" 2>&1 || rc=$?
 [ "$rc" -eq 124 ] && grep -q waiting "$work/init1.log" || fail "init container before the Job: expected it to keep waiting, got exit $rc"
 say "init container waits while migrations are pending"
-rc=0; run "${pod_env[@]}" PORT="$(port)" node dist/services/authority/src/server.js >"$work/refuse.log" 2>&1 || rc=$?
+rc=0; run "${pod_env[@]}" PORT="$(port)" METRICS_PORT="$(port)" node dist/services/authority/src/server.js >"$work/refuse.log" 2>&1 || rc=$?
 [ "$rc" -eq 78 ] || fail "server before the Job: expected exit 78, got $rc"
 say "server refuses to start while migrations are pending (exit 78)"
 run "${pod_env[@]}" "${job_cmd[@]}" >"$work/job.log" 2>&1 || { cat "$work/job.log"; fail "the migration Job's command failed"; }
@@ -169,7 +173,7 @@ run "${pod_env[@]}" timeout 30 "${init_cmd[@]}" >"$work/init2.log" 2>&1 || fail 
 say "init container passes once migrated"
 p=$(port)
 log="$work/server.log"
-start "${pod_env[@]}" PORT="$p" node dist/services/authority/src/server.js
+start "${pod_env[@]}" PORT="$p" METRICS_PORT="$(port)" node dist/services/authority/src/server.js
 wait_http "http://127.0.0.1:$p/readyz" || { cat "$log"; fail "the server did not become ready on MySQL + Redis"; }
 say "server ready on MySQL + Redis (/readyz 200)"
 run "${pod_env[@]}" node dist/scripts/authority-cli.js create-admin --username admin --json | grep -q '"ok":true' || fail "create-admin failed"

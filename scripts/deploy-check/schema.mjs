@@ -54,7 +54,10 @@ export async function validate(obj) {
   } catch (err) {
     const errors = err.errors ?? err.details
     if (Array.isArray(errors) && errors.length) {
-      return errors.map((e) => `${e.instancePath || '/'} ${e.message}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}`)
+      return errors.map(
+        (e) =>
+          `${e.instancePath || '/'} ${e.message}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}`
+      )
     }
     return [String(err.message ?? err)]
   }
@@ -71,8 +74,14 @@ export function strictCheck(items, workDir) {
   // node_modules for the scratch program: the project's kubernetes-models and this tool's
   // prometheus-operator models (their own imports resolve from their real locations).
   mkdirSync(join(workDir, 'node_modules', '@kubernetes-models'), { recursive: true })
-  symlinkSync(dirname(require.resolve('kubernetes-models/package.json')), join(workDir, 'node_modules', 'kubernetes-models'))
-  symlinkSync(dirname(require.resolve('@kubernetes-models/prometheus-operator/package.json')), join(workDir, 'node_modules', '@kubernetes-models', 'prometheus-operator'))
+  symlinkSync(
+    dirname(require.resolve('kubernetes-models/package.json')),
+    join(workDir, 'node_modules', 'kubernetes-models')
+  )
+  symlinkSync(
+    dirname(require.resolve('@kubernetes-models/prometheus-operator/package.json')),
+    join(workDir, 'node_modules', '@kubernetes-models', 'prometheus-operator')
+  )
 
   const imports = new Map()
   const lines = []
@@ -92,14 +101,23 @@ export function strictCheck(items, workDir) {
     if (!imports.has(k)) imports.set(k, { mod, iface, alias })
     body.push({ i, alias: imports.get(k).alias, obj })
   })
-  for (const { mod, iface, alias } of imports.values()) push(`import type { ${iface} as ${alias} } from ${JSON.stringify(mod)}`, -1)
+  for (const { mod, iface, alias } of imports.values())
+    push(`import type { ${iface} as ${alias} } from ${JSON.stringify(mod)}`, -1)
   for (const { i, alias, obj } of body) push(`export const o${i}: ${alias} = ${JSON.stringify(obj, null, 2)}`, i)
 
-  writeFileSync(join(workDir, 'objects.ts'), lines.join('\n') + '\n')
+  writeFileSync(join(workDir, 'objects.ts'), `${lines.join('\n')}\n`)
   writeFileSync(
     join(workDir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', skipLibCheck: true, types: [] },
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: 'ES2022',
+        module: 'ESNext',
+        moduleResolution: 'Bundler',
+        skipLibCheck: true,
+        types: []
+      },
       files: ['objects.ts']
     })
   )

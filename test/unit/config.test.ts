@@ -48,9 +48,16 @@ t.test('bad configuration fails with a message naming the variable', async (t) =
 t.test('keys: newest first signs, *_FILE secrets, both forms refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ta-cfg-'))
   const pepperFile = join(dir, 'pepper')
-  writeFileSync(pepperFile, randomBytes(32).toString('base64') + '\n')
-  const c = loadConfig({ TOKEN_SIGNING_KEYS: `${key('new')},${key('old')}`, TOKEN_PEPPER_FILE: pepperFile, DATABASE_URL: 'mysql://u@h/db' })
-  t.same(c.signingKeys?.map((k) => k.kid), ['new', 'old'])
+  writeFileSync(pepperFile, `${randomBytes(32).toString('base64')}\n`)
+  const c = loadConfig({
+    TOKEN_SIGNING_KEYS: `${key('new')},${key('old')}`,
+    TOKEN_PEPPER_FILE: pepperFile,
+    DATABASE_URL: 'mysql://u@h/db'
+  })
+  t.same(
+    c.signingKeys?.map((k) => k.kid),
+    ['new', 'old']
+  )
   t.equal(c.pepper?.length, 32)
   t.throws(() => loadConfig({ TOKEN_PEPPER: 'x', TOKEN_PEPPER_FILE: pepperFile }), /not both/)
   t.throws(() => loadConfig({ TOKEN_PEPPER_FILE: join(dir, 'missing') }), /cannot read/)

@@ -1,5 +1,10 @@
 import t from 'tap'
-import { effectiveScopes, isSubset, missingFrom, normalizeScopes } from '../../services/authority/src/scopes/catalogue.js'
+import {
+  effectiveScopes,
+  isSubset,
+  missingFrom,
+  normalizeScopes
+} from '../../services/authority/src/scopes/catalogue.js'
 import { ScopeCatalogue } from '../../services/authority/src/scopes/scope-catalogue.js'
 import { AppError } from '../../services/authority/src/errors.js'
 
@@ -36,9 +41,24 @@ t.test('catalogue resolves scopes or a preset, and refuses the rest with stable 
       return err instanceof AppError ? err.code : 'other'
     }
   }
-  t.equal(code(() => cat.resolve({ scopes: ['a:read', 'b:read'] })), 'unknown_scope')
-  t.equal(code(() => cat.resolve({ preset: 'none' })), 'unknown_preset')
-  t.equal(code(() => cat.resolve({})), 'invalid_request')
-  t.equal(code(() => cat.resolve({ scopes: [] })), 'invalid_request')
-  t.equal(code(() => cat.resolve({ scopes: ['a:read'], preset: 'both' })), 'invalid_request')
+  t.equal(
+    code(() => cat.resolve({ scopes: ['a:read', 'b:read'] })),
+    'unknown_scope'
+  )
+  t.equal(
+    code(() => cat.resolve({ preset: 'none' })),
+    'unknown_preset'
+  )
+  t.equal(
+    code(() => cat.resolve({})),
+    'invalid_request'
+  )
+  t.equal(
+    code(() => cat.resolve({ scopes: [] })),
+    'invalid_request'
+  )
+  t.equal(
+    code(() => cat.resolve({ scopes: ['a:read'], preset: 'both' })),
+    'invalid_request'
+  )
 })

@@ -18,7 +18,16 @@ function fixture(t: { teardown(fn: () => unknown): void }, files: Record<string,
 }
 
 const secrets = (over: Partial<SecretsFile>): string =>
-  JSON.stringify({ source: 'test/one.test.ts', backend: 'embedded', logLevel: 'debug', tokens: [], passwords: [], credentials: [], public: [], ...over })
+  JSON.stringify({
+    source: 'test/one.test.ts',
+    backend: 'embedded',
+    logLevel: 'debug',
+    tokens: [],
+    passwords: [],
+    credentials: [],
+    public: [],
+    ...over
+  })
 
 t.test('a clean run: counts, no hits', async (t) => {
   const dir = fixture(t, {
@@ -41,7 +50,11 @@ t.test('leaks in every form, across test files, are found; only a prefix is prin
   const pw = 'p@ss word/ü "quoted"'
   const dir = fixture(t, {
     '1-1-embedded.secrets.json': secrets({ tokens: [A], passwords: [pw] }),
-    '2-1-mysql-redis.secrets.json': secrets({ source: 'test/two.test.ts', tokens: [B], credentials: ['client-secret-xyz'] }),
+    '2-1-mysql-redis.secrets.json': secrets({
+      source: 'test/two.test.ts',
+      tokens: [B],
+      credentials: ['client-secret-xyz']
+    }),
     // a token from test one in test two's dump, and a password percent-encoded in it
     '2-2-mysql-redis.dump': `ta:x\n${A}\nurl=/v1/me?p=${encodeURIComponent(pw)}\n`,
     // the password JSON-escaped in a log line, form-encoded in another, a bcrypt hash, a token nobody recorded
@@ -72,7 +85,10 @@ t.test('leaks in every form, across test files, are found; only a prefix is prin
 
 t.test('values too short, too plain, or also used as ordinary fields are not searched', async (t) => {
   const dir = fixture(t, {
-    '1-1-embedded.secrets.json': secrets({ passwords: ['x', 'short', 'aaaaaaaaaaa', 'evil-username-1'], public: ['evil-username-1', B] }),
+    '1-1-embedded.secrets.json': secrets({
+      passwords: ['x', 'short', 'aaaaaaaaaaa', 'evil-username-1'],
+      public: ['evil-username-1', B]
+    }),
     '1-2-embedded.dump': 'x short aaaaaaaaaaa evil-username-1',
     '1-3-embedded.log': `name ${B}`
   })

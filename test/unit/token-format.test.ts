@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import fc from 'fast-check'
 import t from 'tap'
 import {
   encodeToken,
@@ -87,11 +88,11 @@ t.test('anything else is malformed and never throws', async (t) => {
     '',
     'tka_pat_',
     'Bearer x',
-    'tka_pat_' + 'A'.repeat(131),
-    'tka_pat_' + 'A'.repeat(133),
-    'tka_xyz_' + 'A'.repeat(132),
-    'tka_pat_' + '='.repeat(132),
-    'tka_pat_' + '\u0000'.repeat(132),
+    `tka_pat_${'A'.repeat(131)}`,
+    `tka_pat_${'A'.repeat(133)}`,
+    `tka_xyz_${'A'.repeat(132)}`,
+    `tka_pat_${'='.repeat(132)}`,
+    `tka_pat_${'\u0000'.repeat(132)}`,
     'x'.repeat(100_000),
     '\uD800'.repeat(140)
   ]
@@ -112,4 +113,29 @@ t.test('encode refuses bad input', async (t) => {
   t.throws(() => encodeToken(PREFIX, 'pat', key, newTokenId(), -5), RangeError)
   t.throws(() => encodeToken(PREFIX, 'pat', key, newTokenId(), 2 ** 48), RangeError)
   t.throws(() => encodeToken(PREFIX, 'pat', key, newTokenId(), null, randomBytes(16)), RangeError)
+})
+
+// (moved from the former adversarial.test.ts)
+t.test('property: any input to the token parser is rejected cleanly, never a throw', async (t) => {
+  const keys = [{ kid: 'k1', secret: randomBytes(32) }]
+  let runs = 0
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 300 }),
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.uint8Array({ maxLength: 16384 }).map((b) => Buffer.from(b).toString('latin1')),
+        fc.stringMatching(/^tka_(pat|lgn|svc)_[A-Za-z0-9_-]{132}$/),
+        fc.string({ maxLength: 16384 })
+      ),
+      (input) => {
+        runs++
+        const r = parseToken(input, 'tka', keys)
+        return r.ok === false
+      }
+    ),
+    { numRuns: 3000 }
+  )
+  t.equal(runs, 3000, `${runs} arbitrary inputs, all inactive`)
+  t.same(parseToken(undefined, 'tka', keys), { ok: false, reason: 'malformed' })
 })

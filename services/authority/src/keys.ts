@@ -19,7 +19,8 @@ export function resolveKeys(config: Config): Keys {
   if (config.signingKeys !== undefined && config.pepper !== undefined) {
     return { signingKeys: config.signingKeys, pepper: config.pepper, generated: false }
   }
-  if (config.DATABASE_URL !== undefined) throw new ConfigError('TOKEN_SIGNING_KEYS and TOKEN_PEPPER are required when DATABASE_URL is set')
+  if (config.DATABASE_URL !== undefined)
+    throw new ConfigError('TOKEN_SIGNING_KEYS and TOKEN_PEPPER are required when DATABASE_URL is set')
   const file = join(config.DATA_DIR, 'keys.json')
   if (existsSync(file)) {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as { signing_keys: string; pepper: string }
@@ -35,7 +36,7 @@ export function resolveKeys(config: Config): Keys {
     signing_keys: `k${new Date().toISOString().slice(0, 10).replace(/-/g, '').slice(2)}:${randomBytes(32).toString('base64')}`,
     pepper: randomBytes(32).toString('base64')
   }
-  writeFileSync(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
+  writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
   chmodSync(file, 0o600)
   return {
     signingKeys: config.signingKeys ?? parseSigningKeys(stored.signing_keys),

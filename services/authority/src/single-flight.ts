@@ -1,47 +1,32 @@
 /**
- * Concurrent callers for one key share one in-flight promise (one database read per token).
- * A settled success is kept `graceMs` more for callers that ask for it (`acceptSettled`): those
- * whose cache lookup failed or timed out while the read ran (Redis under a burst), so they do not
- * start a second read. Callers with a clean cache miss never get a settled result.
+ * Concurrent callers for one key share one in-flight promise (one database read per token). A
+ * caller may be refused the running flight (`mayJoin` false): it starts a new one, which later
+ * callers join. Nothing is kept once a flight settles.
  */
 export class SingleFlight<T> {
   readonly #inflight = new Map<string, Promise<T>>()
-  readonly #settled = new Map<string, Promise<T>>()
 
-  constructor(readonly graceMs = 0) {}
-
-  run(key: string, fn: () => Promise<T>, acceptSettled = false): Promise<T> {
-    const running = this.#inflight.get(key) ?? (acceptSettled ? this.#settled.get(key) : undefined)
-    if (running !== undefined) return running
+  /** `mayJoin`: asked before joining a running flight; false starts a new one (which later callers join) */
+  run(key: string, fn: () => Promise<T>, mayJoin?: () => boolean): Promise<T> {
+    const running = this.#inflight.get(key)
+    if (running !== undefined && (mayJoin === undefined || mayJoin())) return running
     const p = fn()
     this.#inflight.set(key, p)
-    p.then(
-      () => {
-        if (this.#inflight.get(key) !== p) return
-        this.#inflight.delete(key)
-        if (this.graceMs <= 0) return
-        this.#settled.set(key, p)
-        setTimeout(() => {
-          if (this.#settled.get(key) === p) this.#settled.delete(key)
-        }, this.graceMs).unref()
-      },
-      () => {
-        if (this.#inflight.get(key) === p) this.#inflight.delete(key)
-      }
-    )
+    const end = () => {
+      if (this.#inflight.get(key) === p) this.#inflight.delete(key)
+    }
+    p.then(end, end)
     return p
   }
 
   /** Later callers start afresh; callers already waiting keep the running promise. */
   forget(key: string): void {
     this.#inflight.delete(key)
-    this.#settled.delete(key)
   }
 
   /** forget, for every key */
   forgetAll(): void {
     this.#inflight.clear()
-    this.#settled.clear()
   }
 
   get size(): number {

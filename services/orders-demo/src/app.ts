@@ -13,7 +13,10 @@ interface Order {
  * An orders API: a public route, a read route needing `orders:read`, a write route needing
  * `orders:write`. Customers see and create only their own orders; admins and services see all.
  */
-export async function buildOrdersApp(verifier: VerifierOptions, opts: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
+export async function buildOrdersApp(
+  verifier: VerifierOptions,
+  opts: { logger?: FastifyServerOptions['logger'] } = {}
+): Promise<FastifyInstance> {
   const app = Fastify({ logger: opts.logger ?? false })
   const orders: Order[] = []
 
@@ -35,12 +38,20 @@ export async function buildOrdersApp(verifier: VerifierOptions, opts: { logger?:
           type: 'object',
           required: ['item', 'quantity'],
           additionalProperties: false,
-          properties: { item: { type: 'string', minLength: 1, maxLength: 100 }, quantity: { type: 'integer', minimum: 1, maximum: 1000 } }
+          properties: {
+            item: { type: 'string', minLength: 1, maxLength: 100 },
+            quantity: { type: 'integer', minimum: 1, maximum: 1000 }
+          }
         }
       }
     },
     async (request, reply) => {
-      const order: Order = { id: randomUUID(), owner: request.auth!.subject, item: request.body.item, quantity: request.body.quantity }
+      const order: Order = {
+        id: randomUUID(),
+        owner: request.auth!.subject,
+        item: request.body.item,
+        quantity: request.body.quantity
+      }
       orders.push(order)
       return reply.code(201).send(order)
     }

@@ -12,8 +12,10 @@ const need = (name: string): string => {
 const app = await buildOrdersApp(
   {
     authorityUrl: need('AUTHORITY_URL'),
+    // holds tokens:introspect (+ tokens:introspect:reason) and tokens:revocations: the plugin
+    // follows the authority's revocation stream over HTTP; the demo never needs the authority's Redis
     credential: need('SERVICE_TOKEN'),
-    ...(process.env.AUTHORITY_REDIS_URL ? { invalidation: { redisUrl: process.env.AUTHORITY_REDIS_URL } } : {})
+    ...(process.env.REVOCATIONS_FAIL_CLOSED === 'true' ? { revocations: { failClosed: true } } : {})
   },
   { logger: { level: process.env.LOG_LEVEL ?? 'info' } }
 )

@@ -1,25 +1,13 @@
+import { BEARER_ERRORS, reasonPhrase, type BearerErrorCode } from './bearer.js'
+
 /** Typed errors, in the style of the official Fastify auth plugins: a stable `code` each. */
 export class VerifierOptionsError extends Error {
   override name = 'VerifierOptionsError'
   readonly code = 'FST_TA_VERIFIER_OPTIONS'
 }
 
-export type VerifierErrorCode = 'unauthorized' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'service_unavailable'
-
-const STATUS: Record<VerifierErrorCode, number> = {
-  unauthorized: 401,
-  invalid_request: 400,
-  invalid_token: 401,
-  insufficient_scope: 403,
-  service_unavailable: 503
-}
-
-const REASON: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  503: 'Service Unavailable'
-}
+/** The codes the plugin answers with: the authority's own (bearer.ts), same statuses. */
+export type VerifierErrorCode = BearerErrorCode
 
 /** A rejection the plugin answers itself: status, RFC 6750 challenge, the authority's error shape. */
 export class VerifierError extends Error {
@@ -31,10 +19,10 @@ export class VerifierError extends Error {
     readonly extra: { scope?: string; retryAfterSeconds?: number } = {}
   ) {
     super(message)
-    this.statusCode = STATUS[code]
+    this.statusCode = BEARER_ERRORS[code].status
   }
 
   get reasonPhrase(): string {
-    return REASON[this.statusCode] ?? 'Error'
+    return reasonPhrase(this.statusCode)
   }
 }

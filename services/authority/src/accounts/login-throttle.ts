@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../cache/redis-client.js'
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
 
 export interface LoginThrottleOptions {
   accountFailuresPerHour: number
   ipFailures: number
   ipWindowSeconds: number
-  redis?: Redis | undefined
+  redis?: RedisClient | undefined
   keyPrefix: string
   /**
    * keys usernames in counter names (HMAC): what someone typed as a username — now and then their
@@ -50,29 +50,40 @@ export class LoginThrottle {
     this.#knownFailures = make('login-known-fail', KNOWN_CLIENT_FAILURES, KNOWN_CLIENT_WINDOW)
   }
 
-  /**
-   * Counts a password attempt BEFORE it is checked (atomic in Redis): concurrent guesses cannot
-   * all pass a read-only check. A success gives its points back (`succeeded`). Two rounds of
-   * counter calls (the address and whether it is known at once, then the account), so a slow
-   * Redis costs at most two command timeouts.
-   */
   #who(username: string): string {
     return createHmac('sha256', this.#secret).update(`login-throttle|${username}`).digest('base64url').slice(0, 22)
   }
 
-  async attempt(typed: string, ip: string): Promise<ThrottleAttempt> {
-    const username = this.#who(typed)
+  /**
+   * Counts a password attempt BEFORE it is checked (atomic in Redis): concurrent guesses cannot
+   * all pass a read-only check. A success gives its points back (`succeeded`). Two rounds of
+   * counter calls (the address and whether it is known at once, then the account), so a slow
+   * Redis costs at most two command timeouts; a third only when the account refuses.
+   *
+   * `name` is the account's throttle name (accounts/username.ts `throttleName`): every spelling
+   * of a username is counted as one.
+   *
+   * An attempt refused by one budget spends no other: refused by the address, the account's
+   * budgets are not touched; refused by the account (or the known address's own budget), the
+   * address gets its point back. Only checked passwords spend the address budget, so a client
+   * that keeps retrying a locked account does not lock its address out of every other account.
+   */
+  async attempt(name: string, ip: string): Promise<ThrottleAttempt> {
+    const username = this.#who(name)
     const pair = `${username}|${ip}`
     const [ipTry, known] = await Promise.all([this.#ip.consume(ip), this.#known.has(pair)])
     if (!ipTry.ok) return deny(ipTry.msBeforeNext)
     const acctTry = known ? await this.#knownFailures.consume(pair) : await this.#account.consume(username)
-    if (!acctTry.ok) return deny(acctTry.msBeforeNext)
+    if (!acctTry.ok) {
+      await this.#ip.reward(ip)
+      return deny(acctTry.msBeforeNext)
+    }
     return { allowed: true, known }
   }
 
   /** Gives the attempt's points back and remembers the address as known (one round of calls). */
-  async succeeded(typed: string, ip: string, attempt: AllowedAttempt): Promise<void> {
-    const username = this.#who(typed)
+  async succeeded(name: string, ip: string, attempt: AllowedAttempt): Promise<void> {
+    const username = this.#who(name)
     const pair = `${username}|${ip}`
     await Promise.all([
       this.#ip.reward(ip),
@@ -82,19 +93,30 @@ export class LoginThrottle {
   }
 }
 
-/** One counter: in Redis when configured, always mirrored in process. */
-class Counter {
+/** One counter: in Redis when configured, always mirrored in process (the leak-report limit uses it too). */
+export class Counter {
   readonly #memory: RateLimiterMemory
   readonly #redis: RateLimiterRedis | undefined
   readonly #points: number
 
-  constructor(o: LoginThrottleOptions, keyPrefix: string, points: number, duration: number) {
+  constructor(
+    o: Pick<LoginThrottleOptions, 'redis' | 'keyPrefix'>,
+    keyPrefix: string,
+    points: number,
+    duration: number
+  ) {
     this.#points = points
     this.#memory = new RateLimiterMemory({ keyPrefix, points, duration })
     this.#redis =
       o.redis === undefined
         ? undefined
-        : new RateLimiterRedis({ storeClient: o.redis, keyPrefix: `${o.keyPrefix}${keyPrefix}`, points, duration, rejectIfRedisNotReady: true })
+        : new RateLimiterRedis({
+            storeClient: o.redis,
+            keyPrefix: `${o.keyPrefix}${keyPrefix}`,
+            points,
+            duration,
+            rejectIfRedisNotReady: true
+          })
   }
 
   async consume(key: string): Promise<{ ok: boolean; msBeforeNext: number }> {
@@ -109,7 +131,9 @@ class Counter {
         // Redis did not answer: the mirror decides
       }
     }
-    return local.consumedPoints <= this.#points ? { ok: true, msBeforeNext: 0 } : { ok: false, msBeforeNext: local.msBeforeNext }
+    return local.consumedPoints <= this.#points
+      ? { ok: true, msBeforeNext: 0 }
+      : { ok: false, msBeforeNext: local.msBeforeNext }
   }
 
   async reward(key: string): Promise<void> {

@@ -13,16 +13,26 @@ export class PasswordHasher {
     return bcrypt.hash(password, this.cost)
   }
 
-  /** Compares against `hash`, or the dummy hash when there is no account: same work either way. */
+  /**
+   * Compares against `hash`, or the dummy hash when there is no account: same work either way. A
+   * password over 72 bytes never matches (bcrypt would compare only its first 72 bytes, so a
+   * prefix would do); it is checked against the dummy, so the answer costs the same.
+   */
   async verify(password: string, hash: string | undefined): Promise<boolean> {
-    const target = hash ?? (await this.#dummy)
+    const fits = passwordFits(password)
+    const target = fits && hash !== undefined ? hash : await this.#dummy
     const ok = await bcrypt.compare(password, target)
-    return ok && hash !== undefined
+    return ok && fits && hash !== undefined
   }
 }
 
 /** bcrypt reads at most 72 bytes; longer passwords would be silently truncated, so refuse them. */
 export const PASSWORD_MAX_BYTES = 72
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+/**
+ * At most 72 bytes, and well-formed: bcrypt turns every lone surrogate into U+FFFD, so
+ * "pw\uD800" and "pw\uDFFF" would be one password.
+ */
 export function passwordFits(password: string): boolean {
-  return Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES
+  return Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES && !LONE_SURROGATE.test(password)
 }

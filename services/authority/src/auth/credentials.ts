@@ -1,10 +1,13 @@
 import type { FastifyRequest } from 'fastify'
-import { AppError } from '../errors.js'
+import { err } from '../errors.js'
 
 export type PresentedCredential =
   | { scheme: 'bearer'; token: string; via: 'header' | 'query' }
   | { scheme: 'basic'; username: string; secret: string }
   | { scheme: 'none' }
+
+/** a bearer credential sent wrongly: 400 with the RFC 6750 challenge `error="invalid_request"` */
+export const badBearer = (message: string) => err.invalid_request(message, { bearerError: 'invalid_request' })
 
 const QUERY_PARAMS = ['access_token', 'session'] as const
 
@@ -25,18 +28,18 @@ export function readCredential(request: FastifyRequest, allowQuery: boolean): Pr
   const query = (request.query ?? {}) as Record<string, unknown>
   const inQuery = QUERY_PARAMS.filter((p) => query[p] !== undefined)
   if (inQuery.length > 0 && !allowQuery) {
-    throw new AppError('invalid_request', 'tokens in the query string are disabled; use the Authorization header', { bearerError: 'invalid_request' })
+    throw badBearer('tokens in the query string are disabled; use the Authorization header')
   }
   const headers = headerCount(request, 'authorization')
-  if (headers > 1) throw new AppError('invalid_request', 'more than one Authorization header', { bearerError: 'invalid_request' })
+  if (headers > 1) throw badBearer('more than one Authorization header')
   if (inQuery.length > 1 || (inQuery.length === 1 && headers === 1)) {
-    throw new AppError('invalid_request', 'give the token one way only', { bearerError: 'invalid_request' })
+    throw badBearer('give the token one way only')
   }
   if (inQuery.length === 1) {
     const value = query[inQuery[0]!]
     // Consumed here: the route's own query schema never sees (or echoes) the credential.
     delete query[inQuery[0]!]
-    if (typeof value !== 'string' || value === '') throw new AppError('invalid_request', 'empty token parameter', { bearerError: 'invalid_request' })
+    if (typeof value !== 'string' || value === '') throw badBearer('empty token parameter')
     return { scheme: 'bearer', token: value, via: 'query' }
   }
   const header = request.headers.authorization
@@ -45,13 +48,13 @@ export function readCredential(request: FastifyRequest, allowQuery: boolean): Pr
   const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase()
   const rest = space === -1 ? '' : header.slice(space + 1).trim()
   if (scheme === 'bearer') {
-    if (rest === '' || /\s/.test(rest)) throw new AppError('invalid_request', 'malformed Bearer credential', { bearerError: 'invalid_request' })
+    if (rest === '' || /\s/.test(rest)) throw badBearer('malformed Bearer credential')
     return { scheme: 'bearer', token: rest, via: 'header' }
   }
   if (scheme === 'basic') {
     const decoded = Buffer.from(rest, 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
-    if (colon <= 0) throw new AppError('invalid_request', 'malformed Basic credential')
+    if (colon <= 0) throw err.invalid_request('malformed Basic credential')
     // RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
     try {
       return {
@@ -60,8 +63,8 @@ export function readCredential(request: FastifyRequest, allowQuery: boolean): Pr
         secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '))
       }
     } catch {
-      throw new AppError('invalid_request', 'malformed Basic credential')
+      throw err.invalid_request('malformed Basic credential')
     }
   }
-  throw new AppError('invalid_request', 'unsupported authorization scheme; use Bearer', { bearerError: 'invalid_request' })
+  throw badBearer('unsupported authorization scheme; use Bearer')
 }

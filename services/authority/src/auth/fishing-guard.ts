@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis'
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible'
+import { RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { RedisClient } from '../cache/redis-client.js'
 
 /** how often the unknown-token counts of this process are added to the replicas' shared budget */
 export const FISHING_FLUSH_MS = 250
@@ -14,8 +14,15 @@ export const FISHING_FLUSH_MS = 250
  * FISHING_FLUSH_MS; a caller over the shared budget is then blocked on every replica. So a caller
  * spread over N replicas gets at most the budget plus what it sends in one flush interval.
  */
+/** the local budget's window, ms (the shared one counts over the same minute) */
+const WINDOW_MS = 60_000
+
 export class FishingGuard {
-  readonly #local: RateLimiterMemory
+  /**
+   * this process's own count per caller: a fixed window from the caller's first unknown token
+   * (what rate-limiter-flexible's memory limiter did), kept synchronous: the forged path is hot
+   */
+  readonly #local = new Map<string, { start: number; count: number }>()
   readonly #shared: RateLimiterAbstract | undefined
   readonly #points: number
   /** callers over budget, until when (ms): checked with no I/O on every introspection */
@@ -29,9 +36,8 @@ export class FishingGuard {
   /** round trips made to the shared store (the benchmark reports them) */
   sharedCalls = 0
 
-  constructor(o: { unknownPerMinute: number; redis?: Redis | undefined; keyPrefix: string }) {
+  constructor(o: { unknownPerMinute: number; redis?: RedisClient | undefined; keyPrefix: string }) {
     this.#points = o.unknownPerMinute
-    this.#local = new RateLimiterMemory({ keyPrefix: 'fishing', points: o.unknownPerMinute, duration: 60 })
     this.#shared =
       o.redis === undefined
         ? undefined
@@ -55,19 +61,29 @@ export class FishingGuard {
     return Math.max(1, Math.ceil((until - now) / 1000))
   }
 
-  /** Counts an unknown-token answer; returns the seconds to wait when it went over the budget, else null. */
-  async recordUnknown(callerTokenId: string, now = Date.now()): Promise<number | null> {
+  /**
+   * Counts an unknown-token answer; returns the seconds to wait when it went over the budget, else
+   * null. Synchronous, no I/O (the shared count is flushed on a timer).
+   */
+  recordUnknown(callerTokenId: string, now = Date.now()): number | null {
     if (this.#shared !== undefined && !this.#closed) {
       this.#unflushed.set(callerTokenId, (this.#unflushed.get(callerTokenId) ?? 0) + 1)
       this.#timer ??= setTimeout(() => void this.flush(), FISHING_FLUSH_MS).unref()
     }
-    try {
-      await this.#local.consume(callerTokenId)
-      return null
-    } catch (res) {
-      if (res instanceof Error) throw res
-      return this.#block(callerTokenId, (res as RateLimiterRes).msBeforeNext, now)
+    let w = this.#local.get(callerTokenId)
+    if (w === undefined || now - w.start >= WINDOW_MS) {
+      // callers are service credentials (few); still, never let the map grow without bound
+      if (w === undefined && this.#local.size >= 10_000) this.#pruneWindows(now)
+      w = { start: now, count: 0 }
+      this.#local.set(callerTokenId, w)
     }
+    w.count++
+    if (w.count <= this.#points) return null
+    return this.#block(callerTokenId, w.start + WINDOW_MS - now, now)
+  }
+
+  #pruneWindows(now: number): void {
+    for (const [caller, w] of this.#local) if (now - w.start >= WINDOW_MS) this.#local.delete(caller)
   }
 
   /** Adds this process's counts to the shared budget and blocks callers over it (also on a timer). */

@@ -1,9 +1,11 @@
-import { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
+import type { RedisTarget } from '../config.js'
 import { invalidationChannel } from './redis-cache.js'
+import { createRedisClient, type RedisClient } from './redis-client.js'
 
 export interface InvalidationListenerOptions {
-  url: string
+  /** where Redis is (the config's target, or a `redis://` URL): the same factory as the hot path */
+  target: RedisTarget | string
   keyPrefix: string
   connectTimeoutMs: number
   log: FastifyBaseLogger
@@ -20,18 +22,17 @@ export interface InvalidationListenerOptions {
  * sent while the subscription was down are lost.
  */
 export class InvalidationListener {
-  readonly #client: Redis
+  readonly #client: RedisClient
   #closed = false
 
   constructor(o: InvalidationListenerOptions) {
     const channel = invalidationChannel(o.keyPrefix)
-    this.#client = new Redis(o.url, {
-      connectTimeout: o.connectTimeoutMs,
-      maxRetriesPerRequest: null,
-      // subscribed by hand on every 'ready', so what was kept is dropped only once SUBSCRIBE holds
-      autoResubscribe: false,
-      retryStrategy: (times) => Math.min(100 * times, 1000)
-    })
+    // subscribed by hand on every 'ready' (no auto-resubscribe), so what was kept is dropped only
+    // once SUBSCRIBE holds. In a Redis Cluster a PUBLISH reaches the subscribers of every node.
+    this.#client = createRedisClient(
+      { target: o.target, connectTimeoutMs: o.connectTimeoutMs, commandTimeoutMs: 0 },
+      'subscriber'
+    )
     this.#client.on('error', (err: NodeJS.ErrnoException) => {
       o.log.warn({ code: err.code }, 'invalidation subscriber error')
     })

@@ -1,17 +1,33 @@
-import { Redis, ReplyError } from 'ioredis'
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { ReplyError } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
+import { createRedisClient, type RedisClient, type RedisClientOptions } from './redis-client.js'
 import { TOMBSTONE, type CachedToken, type CacheLookup, type CacheStats, type TokenCache } from './token-cache.js'
 
-export interface RedisCacheOptions {
-  url: string
+export { createRedisClient, type RedisClient, type RedisClientOptions } from './redis-client.js'
+
+/** Either a client to use (not closed with the cache: its owner closes it) or where to connect (closed with it). */
+export type RedisCacheOptions = ({ client: RedisClient } | RedisClientOptions) & {
   keyPrefix: string
   ttlSeconds: number
-  commandTimeoutMs: number
-  connectTimeoutMs: number
   log: FastifyBaseLogger
   /** wall clock in ms (tests); the same clock that stamps `filledAt` */
   now?: () => number
+  /** the key of every entry's MAC (cacheEntryKey(pepper)): never stored in Redis */
+  entryKey: Buffer
+  /** counts entries read back that failed a check (a metric), by why */
+  onRejected?: (reason: RejectReason) => void
 }
+
+/** Why an entry read from Redis was not trusted. */
+export type RejectReason = 'mac' | 'foreign' | 'stale' | 'replay' | 'malformed'
+
+/** The MAC key of cache entries, derived from the pepper (not in the database, never in Redis). */
+export function cacheEntryKey(pepper: Buffer): Buffer {
+  return createHmac('sha256', pepper).update('token-authority cache entry MAC v1').digest()
+}
+
+const SEALED = /^v1\.([A-Za-z0-9_-]{43})\.(.*)$/s
 
 /**
  * How far apart two replicas' clocks (and a whole-second `filledAt`) may be for the suspect check
@@ -20,7 +36,8 @@ export interface RedisCacheOptions {
 export const SKEW_MARGIN_SECONDS = 1
 
 /** Deletes a key only if it still holds the value we read: a marker written meanwhile stays. */
-const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+export const COMPARE_AND_DELETE =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 export function invalidationChannel(keyPrefix: string): string {
   return `${keyPrefix}invalidate`
@@ -49,7 +66,9 @@ export function invalidationChannel(keyPrefix: string): string {
 export class RedisTokenCache implements TokenCache {
   readonly kind = 'redis'
   readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0 }
-  readonly client: Redis
+  readonly client: RedisClient
+  /** the client was created here (closed with the cache), not lent */
+  readonly #ownsClient: boolean
   readonly #opts: RedisCacheOptions
   /** invalidations Redis did not take; written again as soon as it is back */
   readonly #pending = new Set<string>()
@@ -60,22 +79,18 @@ export class RedisTokenCache implements TokenCache {
   #down = false
   /** cache hits answered as misses because they may predate a revoke Redis missed */
   suspectMisses = 0
+  /**
+   * Tokens this process learnt were invalidated (its own changes, and the revocation log's events
+   * it follows), with when, for CACHE_TTL (+ margin): an entry filled before that moment is a
+   * replay (someone with write access to Redis put back what the invalidation replaced).
+   */
+  readonly #invalidatedAt = new Map<string, number>()
 
   constructor(opts: RedisCacheOptions) {
     this.#opts = opts
     this.#now = opts.now ?? Date.now
-    this.client = new Redis(opts.url, {
-      enableOfflineQueue: false,
-      // concurrent introspections share one round trip per event-loop tick
-      enableAutoPipelining: true,
-      // after a failover this node may have become a read-only replica: reconnect to the primary
-      reconnectOnError: (err) => err.message.startsWith('READONLY'),
-      commandTimeout: opts.commandTimeoutMs,
-      connectTimeout: opts.connectTimeoutMs,
-      maxRetriesPerRequest: 0,
-      lazyConnect: false,
-      retryStrategy: (times) => Math.min(100 * times, 1000)
-    })
+    this.#ownsClient = !('client' in opts)
+    this.client = 'client' in opts ? opts.client : createRedisClient(opts)
     this.client.on('error', (err: NodeJS.ErrnoException) => {
       this.#markUnavailable()
       opts.log.warn({ code: err.code, msg_: err.message }, 'redis error')
@@ -98,6 +113,71 @@ export class RedisTokenCache implements TokenCache {
 
   #key(id: string): string {
     return `${this.#opts.keyPrefix}tok:${id}`
+  }
+
+  #mac(key: string, body: string): Buffer {
+    return createHmac('sha256', this.#opts.entryKey).update(key).update('\n').update(body).digest()
+  }
+
+  /** What is stored for an entry: `v1.<MAC over its key and body>.<JSON>`. */
+  seal(entry: CachedToken): string {
+    const body = JSON.stringify(entry)
+    return `v1.${this.#mac(this.#key(entry.id), body).toString('base64url')}.${body}`
+  }
+
+  /** A marker, sealed the same way (a forged or foreign one is not trusted either). */
+  #tombstone(id: string): string {
+    return `${TOMBSTONE}${this.#mac(this.#key(id), TOMBSTONE).toString('base64url')}`
+  }
+
+  /**
+   * Redis is not trusted for integrity (DESIGN.md §3): an entry counts only if its MAC is ours and
+   * covers this key (a copy of another token's entry is foreign), it is no older than CACHE_TTL
+   * (+ margin), and it was filled after the last invalidation of this token this process knows of.
+   * Anything else is a miss (the database decides), counted and logged without values.
+   */
+  #open(id: string, raw: string): CachedToken | RejectReason {
+    const m = SEALED.exec(raw)
+    if (m === null) return 'malformed'
+    const key = this.#key(id)
+    const given = Buffer.from(m[1]!, 'base64url')
+    const expected = this.#mac(key, m[2]!)
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      // the same body under another token's key would verify there: say which it is
+      return 'mac'
+    }
+    let entry: CachedToken
+    try {
+      entry = JSON.parse(m[2]!) as CachedToken
+    } catch {
+      return 'malformed'
+    }
+    if (entry.id !== id) return 'foreign'
+    const nowSec = this.#now() / 1000
+    if (typeof entry.filledAt !== 'number' || nowSec - entry.filledAt > this.#opts.ttlSeconds + SKEW_MARGIN_SECONDS)
+      return 'stale'
+    const invalidated = this.#invalidatedAt.get(id)
+    if (invalidated !== undefined && entry.filledAt <= invalidated / 1000 + SKEW_MARGIN_SECONDS) return 'replay'
+    return entry
+  }
+
+  #reject(reason: RejectReason): void {
+    this.#opts.onRejected?.(reason)
+    this.#opts.log.warn({ reason }, 'cache entry rejected (tampered, foreign, stale or replayed): reading the database')
+  }
+
+  /** Remembers invalidations for CACHE_TTL (+ margin): what a replay would have to predate. */
+  #noteInvalidated(ids: readonly string[]): void {
+    const now = this.#now()
+    for (const id of ids) {
+      this.#invalidatedAt.delete(id)
+      this.#invalidatedAt.set(id, now)
+    }
+    const horizon = now - (this.#opts.ttlSeconds + SKEW_MARGIN_SECONDS) * 1000
+    for (const [id, at] of this.#invalidatedAt) {
+      if (at >= horizon) break
+      this.#invalidatedAt.delete(id)
+    }
   }
 
   get pendingInvalidations(): number {
@@ -147,11 +227,17 @@ export class RedisTokenCache implements TokenCache {
     }
     try {
       const raw = await this.client.get(this.#key(id))
-      if (raw === null || raw === TOMBSTONE) {
+      if (raw === null || raw.startsWith(TOMBSTONE)) {
+        if (raw !== null && raw !== this.#tombstone(id)) this.#reject('mac')
         this.stats.misses++
         return { hit: false }
       }
-      const entry = JSON.parse(raw) as CachedToken
+      const entry = this.#open(id, raw)
+      if (typeof entry === 'string') {
+        this.#reject(entry)
+        this.stats.misses++
+        return { hit: false }
+      }
       if (this.#suspect(entry)) {
         this.suspectMisses++
         this.stats.misses++
@@ -172,7 +258,7 @@ export class RedisTokenCache implements TokenCache {
     if (ttlSeconds <= 0 || this.#pending.has(entry.id)) return
     try {
       // NX: an invalidation marker written since our database read wins over this fill.
-      await this.client.set(this.#key(entry.id), JSON.stringify(entry), 'EX', ttlSeconds, 'NX')
+      await this.client.set(this.#key(entry.id), this.seal(entry), 'EX', ttlSeconds, 'NX')
     } catch (err) {
       this.#failed(err)
     }
@@ -180,18 +266,32 @@ export class RedisTokenCache implements TokenCache {
 
   async invalidate(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return
+    this.#noteInvalidated(ids)
     try {
       await this.#writeMarkers(ids)
     } catch (err) {
       this.#failed(err)
       for (const id of ids) this.#pending.add(id)
-      this.#opts.log.warn({ count: ids.length, code: (err as NodeJS.ErrnoException).code }, 'cache invalidation deferred until redis returns')
+      this.#opts.log.warn(
+        { count: ids.length, code: (err as NodeJS.ErrnoException).code },
+        'cache invalidation deferred until redis returns'
+      )
     }
   }
 
   async #writeMarkers(ids: readonly string[]): Promise<void> {
+    if (this.client.isCluster) {
+      // Redis Cluster: the markers' keys hash to different slots (a MULTI across slots is refused),
+      // so each is its own SET, sent together (auto-pipelined per node); the PUBLISH, which the
+      // cluster carries to every node's subscribers, follows only once every marker is written.
+      await Promise.all(
+        ids.map((id) => this.client.set(this.#key(id), this.#tombstone(id), 'EX', this.#opts.ttlSeconds))
+      )
+      await this.client.publish(invalidationChannel(this.#opts.keyPrefix), JSON.stringify({ ids }))
+      return
+    }
     const multi = this.client.multi()
-    for (const id of ids) multi.set(this.#key(id), TOMBSTONE, 'EX', this.#opts.ttlSeconds)
+    for (const id of ids) multi.set(this.#key(id), this.#tombstone(id), 'EX', this.#opts.ttlSeconds)
     multi.publish(invalidationChannel(this.#opts.keyPrefix), JSON.stringify({ ids }))
     const res = await multi.exec()
     const failed = res?.find(([err]) => err !== null)
@@ -220,6 +320,7 @@ export class RedisTokenCache implements TokenCache {
 
   async close(): Promise<void> {
     clearInterval(this.#retry)
+    if (!this.#ownsClient) return
     try {
       await this.client.quit()
     } catch {

@@ -7,7 +7,7 @@ export interface CachedToken {
   accountId: string
   username: string
   accountKind: 'admin' | 'customer' | 'service'
-  tokenKind: 'pat' | 'lgn' | 'svc'
+  tokenKind: 'pat' | 'lgn' | 'svc' | 'xch'
   hash: string
   /** null = all of the owner's permissions (login tokens) */
   scopes: string[] | null
@@ -15,8 +15,14 @@ export interface CachedToken {
   permissions: string[]
   iat: number
   exp: number | null
+  /** exchanged tokens (RFC 8693): the audiences they are bound to */
+  aud?: string[]
+  /** exchanged tokens: the subject token they were exchanged for (RFC 8693 `act`) */
+  actTokenId?: string
   /** unix seconds when the entry was read from the database (its age bounds downstream caching) */
   filledAt: number
+  /** a superseded token's overlap end (unix seconds): after it the entry answers nothing (tokens/rotation.ts) */
+  rotationEndsAt?: number
 }
 
 /** `error`: the cache could not answer (down, slow), as opposed to a clean miss */

@@ -1,5 +1,12 @@
 import { Migrator, MysqlAdapter, type Kysely, type Migration, type MigrationResultSet } from 'kysely'
 import * as initial from './migrations/0001-initial.js'
+import * as exactUsernames from './migrations/0002-exact-usernames.js'
+import * as accountWatermark from './migrations/0003-account-watermark.js'
+import * as revocationLog from './migrations/0004-revocation-log.js'
+import * as rotationOverlap from './migrations/0005-rotation-overlap.js'
+import * as lastUsedAndRevokeBefore from './migrations/0006-last-used-and-revoke-before.js'
+import * as webhooks from './migrations/0007-webhooks.js'
+import * as tokenExchange from './migrations/0008-token-exchange.js'
 
 export interface MigrationContext {
   mysql: boolean
@@ -9,7 +16,14 @@ export interface MigrationContext {
 export function createMigrator(db: Kysely<any>): Migrator {
   const ctx: MigrationContext = { mysql: db.getExecutor().adapter instanceof MysqlAdapter }
   const migrations: Record<string, Migration> = {
-    '0001-initial': initial.make(ctx)
+    '0001-initial': initial.make(ctx),
+    '0002-exact-usernames': exactUsernames.make(ctx),
+    '0003-account-watermark': accountWatermark.make(ctx),
+    '0004-revocation-log': revocationLog.make(ctx),
+    '0005-rotation-overlap': rotationOverlap.make(ctx),
+    '0006-last-used-and-revoke-before': lastUsedAndRevokeBefore.make(ctx),
+    '0007-webhooks': webhooks.make(ctx),
+    '0008-token-exchange': tokenExchange.make(ctx)
   }
   return new Migrator({ db, provider: { getMigrations: async () => migrations } })
 }

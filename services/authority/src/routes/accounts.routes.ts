@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import { USERNAME_INPUT_PATTERN, USERNAME_MAX_LENGTH } from '../accounts/username.js'
+import { parseWithinSeconds } from '../tokens/token-policy.js'
 import { actorOf, confirm, principalOf, type RouteDeps } from './context.js'
 import {
   AccountId,
@@ -8,17 +10,20 @@ import {
   ConfirmBody,
   ConfirmPassword,
   errorResponses,
+  EXAMPLE,
   ListQuery,
+  NewPassword,
+  RevokeBeforeBody,
   ScopeList,
   TokenId,
   TokenSpecBody
 } from './schemas.js'
-import { accountView, issuedResponse, tokenSpecFrom, tokenView } from './views.js'
+import { accountView, issuedResponse, tokenSpecFrom, tokenView, toUnixMs } from './views.js'
 
 const TAG = 'accounts'
 const Params = Type.Object({ id: AccountId })
-const NewPassword = Type.String({ minLength: 12, maxLength: 72, description: 'at least 12 characters, at most 72 bytes' })
-const Username = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$' })
+// letters a-z (either case), digits, and . _ @ - after the first; stored in lower case (accounts/username.ts)
+const Username = Type.String({ minLength: 1, maxLength: USERNAME_MAX_LENGTH, pattern: USERNAME_INPUT_PATTERN })
 
 const AccountPage = Type.Object(
   { items: Type.Array(Type.Ref('Account')), next_cursor: Type.Union([Type.String(), Type.Null()]) },
@@ -46,7 +51,24 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
             permissions: Type.Optional(ScopeList),
             current_password: ConfirmPassword
           },
-          { additionalProperties: false }
+          {
+            additionalProperties: false,
+            examples: [
+              {
+                username: 'sam.lee',
+                password: EXAMPLE.newPassword,
+                kind: 'customer',
+                current_password: EXAMPLE.password
+              },
+              {
+                username: 'orders-service',
+                password: EXAMPLE.newPassword,
+                kind: 'service',
+                permissions: ['tokens:introspect'],
+                current_password: EXAMPLE.password
+              }
+            ]
+          }
         ),
         response: { 201: Type.Ref('Account'), ...errorResponses(...AUTHED_ERRORS, 409) }
       }
@@ -74,9 +96,18 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         summary: 'List accounts by username',
         querystring: Type.Object(
           {
-            kind: Type.Optional(AccountKind),
-            limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-            cursor: Type.Optional(Type.String({ maxLength: 128 }))
+            kind: Type.Optional(
+              Type.Unsafe<'admin' | 'customer' | 'service'>({ ...AccountKind, examples: ['customer'] })
+            ),
+            limit: Type.Integer({ minimum: 1, maximum: 200, default: 50, examples: [20] }),
+            // a next_cursor as this service issues them: the last username of the previous page
+            cursor: Type.Optional(
+              Type.String({
+                maxLength: 128,
+                description: 'next_cursor of the previous page; leave it out for the first page',
+                examples: ['jane.doe']
+              })
+            )
           },
           { additionalProperties: false }
         ),
@@ -112,18 +143,34 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       schema: {
         operationId: 'editAccount',
         tags: [TAG],
-        summary: 'Edit permissions, set a new password, disable (revokes all its tokens) or enable',
+        summary:
+          'Edit permissions, reset the password (ends its login tokens), disable (ends all its tokens for good) or enable',
+        description:
+          'Only on an account whose permissions your credential holds all of (else 403 account_more_privileged). ' +
+          'A new `password` ends every login token of the account; with `revoke_tokens: true` every other token too. ' +
+          '`disabled: true` revokes every token, and nothing issued before it works again after an enable. ' +
+          'The last enabled holder of accounts:write cannot be disabled or lose it (409 last_admin).',
         params: Params,
         body: Type.Object(
           {
             permissions: Type.Optional(ScopeList),
             password: Type.Optional(NewPassword),
             disabled: Type.Optional(Type.Boolean()),
+            revoke_tokens: Type.Optional(
+              Type.Boolean({ description: 'with password: also revoke its PATs and service tokens' })
+            ),
             current_password: ConfirmPassword
           },
-          { additionalProperties: false }
+          {
+            additionalProperties: false,
+            examples: [
+              { permissions: ['tokens:read', 'tokens:write'], current_password: EXAMPLE.password },
+              { password: EXAMPLE.newPassword, current_password: EXAMPLE.password },
+              { disabled: true, current_password: EXAMPLE.password }
+            ]
+          }
         ),
-        response: { 200: Type.Ref('Account'), ...errorResponses(...AUTHED_ERRORS, 404) }
+        response: { 200: Type.Ref('Account'), ...errorResponses(...AUTHED_ERRORS, 404, 409) }
       }
     },
     async (request) => {
@@ -131,7 +178,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       await confirm(deps, request, b.current_password)
       const account = await accounts.update(
         request.params.id,
-        { permissions: b.permissions, password: b.password, disabled: b.disabled },
+        { permissions: b.permissions, password: b.password, disabled: b.disabled, revokeTokens: b.revoke_tokens },
         principalOf(request),
         actorOf(request)
       )
@@ -153,10 +200,18 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       }
     },
     async (request) => {
-      await accounts.get(request.params.id)
-      const { state, limit, cursor } = request.query
-      const page = await tokens.list(request.params.id, { state, limit, cursor })
-      return { items: page.rows.map((r) => tokenView(r, tokens.stateOf(r))), next_cursor: page.nextCursor }
+      await accounts.getActable(request.params.id, principalOf(request))
+      const { state, limit, cursor, used_since, unused_since, expiring_within } = request.query
+      const expiringWithinSeconds = expiring_within === undefined ? undefined : parseWithinSeconds(expiring_within)
+      const page = await tokens.list(request.params.id, {
+        state,
+        limit,
+        cursor,
+        usedSince: toUnixMs(used_since),
+        unusedSince: toUnixMs(unused_since),
+        expiringWithinSeconds
+      })
+      return { items: page.tokens.map(tokenView), next_cursor: page.nextCursor }
     }
   )
 
@@ -169,21 +224,26 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         tags: [TAG],
         summary: 'Create a token for an account (how service accounts get theirs)',
         params: Params,
-        body: Type.Object(TokenSpecBody, { additionalProperties: false }),
+        body: Type.Object(TokenSpecBody, {
+          additionalProperties: false,
+          examples: [
+            {
+              name: 'orders-service introspection',
+              description: 'orders-service verifies its callers’ tokens with this one',
+              preset: 'introspection',
+              password: EXAMPLE.password
+            }
+          ]
+        }),
         response: { 201: Type.Ref('IssuedToken'), ...errorResponses(...AUTHED_ERRORS, 404) }
       }
     },
     async (request, reply) => {
       const b = request.body
       await confirm(deps, request, b.password)
-      const owner = await accounts.get(request.params.id)
+      const owner = await accounts.getActable(request.params.id, principalOf(request))
       // Scopes within the owner's permissions and within the caller's own: never broader than itself.
-      const issued = await tokens.createToken(
-        owner,
-        tokenSpecFrom(b),
-        principalOf(request),
-        actorOf(request)
-      )
+      const issued = await tokens.createToken(owner, tokenSpecFrom(b), principalOf(request), actorOf(request))
       return issuedResponse(reply, issued)
     }
   )
@@ -203,7 +263,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
     },
     async (request) => {
       await confirm(deps, request, request.body.password)
-      await accounts.get(request.params.id)
+      await accounts.getActable(request.params.id, principalOf(request))
       const r = await tokens.revoke(request.params.id, null, 'revoked', actorOf(request))
       return { revoked: r.revoked, already_inactive: r.alreadyInactive, not_found: r.notFound }
     }
@@ -225,10 +285,39 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
     async (request) => {
       await confirm(deps, request, request.body.password)
       const { id, tokenId } = request.params
+      await accounts.getActable(id, principalOf(request))
       await tokens.getOwned(id, tokenId)
       await tokens.revoke(id, [tokenId], 'revoked', actorOf(request))
       const row = await tokens.getOwned(id, tokenId)
-      return tokenView(row, tokens.stateOf(row))
+      return tokenView(row)
+    }
+  )
+
+  app.post(
+    '/v1/accounts/:id/revoke-before',
+    {
+      config: { scopes: ['accounts:write'] },
+      schema: {
+        operationId: 'revokeAccountTokensBefore',
+        tags: [TAG],
+        summary: 'Revoke every token of an account issued before a time (a watermark on the account)',
+        description:
+          'Tokens created before `before` are inactive from now on, including any issued concurrently; the live ones are marked revoked and published through the revocation log. ' +
+          'The watermark only moves forward. Only on an account you may act on (else 403 account_more_privileged).',
+        params: Params,
+        body: RevokeBeforeBody,
+        response: { 200: Type.Ref('RevokeBeforeResult'), ...errorResponses(...AUTHED_ERRORS, 404, 409) }
+      }
+    },
+    async (request) => {
+      await confirm(deps, request, request.body.password)
+      const r = await accounts.revokeBefore(
+        request.params.id,
+        Date.parse(request.body.before),
+        principalOf(request),
+        actorOf(request)
+      )
+      return { tokens_revoked_before: new Date(r.tokensRevokedBefore).toISOString(), revoked: r.revoked }
     }
   )
 }

@@ -1,16 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import type { Realm } from '../accounts/account-service.js'
+import { USERNAME_MAX_LENGTH } from '../accounts/username.js'
 import { seconds } from '../clock.js'
 import type { RouteDeps } from './context.js'
-import { errorResponses } from './schemas.js'
+import { errorResponses, EXAMPLE } from './schemas.js'
 
 const LoginBody = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 128 }),
+    // Any text: a name outside the username pattern is answered like an unknown user (401), after
+    // the same work (accounts/username.ts). Case and width do not matter (NFKC, lower case).
+    username: Type.String({ minLength: 1, maxLength: USERNAME_MAX_LENGTH }),
     password: Type.String({ minLength: 1, maxLength: 1024 })
   },
-  { additionalProperties: false }
+  { additionalProperties: false, examples: [{ username: 'jane.doe', password: EXAMPLE.password }] }
 )
 
 const TokenResponse = Type.Object(
@@ -41,13 +44,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       },
       async (request, reply) => {
         const issued = await deps.accounts.login(realm, request.body.username, request.body.password, request.ip)
-        const account = await deps.accounts.get(issued.row.account_id)
+        const account = await deps.accounts.get(issued.token.accountId)
         // RFC 6749 §5.1: token responses are not cached.
         reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
         return {
           access_token: issued.value,
           token_type: 'Bearer' as const,
-          expires_in: (issued.row.expires_at ?? 0) / 1000 - seconds(issued.row.created_at),
+          expires_in: (issued.token.expiresAt ?? 0) / 1000 - seconds(issued.token.createdAt),
           scope: account.permissions.join(' ')
         }
       }

@@ -1,22 +1,30 @@
 import type { FastifyRequest } from 'fastify'
 import type { AccountService } from '../accounts/account-service.js'
-import type { Actor } from '../audit/audit-log.js'
+import type { Actor } from '../audit/audit.repository.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { AuthorityMetrics } from '../metrics.js'
 import type { FishingGuard } from '../auth/fishing-guard.js'
+import type { Counter } from '../accounts/login-throttle.js'
 import type { ScopeCatalogue } from '../scopes/scope-catalogue.js'
-import type { ActiveToken, TokenService } from '../tokens/token-service.js'
+import type { ActiveToken, Introspection } from '../tokens/introspection.js'
+import type { LastUsedRecorder } from '../tokens/last-used.js'
+import type { TokenLifecycle } from '../tokens/token-lifecycle.js'
+import type { WebhookService } from '../webhooks/webhook-service.js'
 
-/** What route plugins get: the services, built once in buildApp. */
+/** What route plugins get: the services, built once (services.ts). */
 export interface RouteDeps {
   config: Config
-  tokens: TokenService
+  introspection: Introspection
+  tokens: TokenLifecycle
   accounts: AccountService
   catalogue: ScopeCatalogue
   clock: Clock
   metrics: AuthorityMetrics
   fishing: FishingGuard
+  leakReports: Counter
+  lastUsed: LastUsedRecorder
+  webhooks: WebhookService
 }
 
 export function principalOf(request: FastifyRequest): ActiveToken {

@@ -3,19 +3,22 @@ import Type from 'typebox'
 import { withTimeout } from '../single-flight.js'
 
 /** Probes answer even under load shedding: a pod under pressure is busy, not dead. */
-const NEVER_SHED = { pressureHandler: () => undefined }
+const NEVER_SHED = { neverShed: true }
 
 export interface HealthDeps {
-  /** Prometheus exposition */
-  metrics: () => Promise<{ contentType: string; body: string }>
   checks: Record<string, () => Promise<void>>
   timeoutMs: number
   /** false once shutdown has begun: readiness fails so the load balancer drains us */
   isReady: () => boolean
+  /** true while load shedding refuses requests: readiness fails too, with checks.load "overloaded" */
+  overloaded?: () => boolean
 }
 
 const Health = Type.Object(
-  { status: Type.Unsafe<'ok' | 'fail'>({ type: 'string', enum: ['ok', 'fail'] }), checks: Type.Record(Type.String(), Type.String()) },
+  {
+    status: Type.Unsafe<'ok' | 'fail'>({ type: 'string', enum: ['ok', 'fail'] }),
+    checks: Type.Record(Type.String(), Type.String())
+  },
   { $id: 'Health', additionalProperties: false }
 )
 
@@ -37,27 +40,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (app, d
   app.get('/livez', liveness('livez'), live)
 
   app.get(
-    '/metrics',
-    {
-      logLevel: 'warn',
-      config: NEVER_SHED,
-      schema: {
-        operationId: 'metrics',
-        tags: ['operations'],
-        summary: 'Prometheus metrics',
-        security: [],
-        produces: ['text/plain'],
-        response: { 200: Type.String({ description: 'Prometheus text exposition format' }) }
-      }
-    },
-    async (_request, reply) => {
-      const m = await deps.metrics()
-      void reply.type(m.contentType)
-      return m.body
-    }
-  )
-
-  app.get(
     '/readyz',
     {
       logLevel: 'warn',
@@ -73,6 +55,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (app, d
     async (_request, reply) => {
       const checks: Record<string, string> = {}
       if (!deps.isReady()) checks.shutdown = 'draining'
+      if (deps.overloaded?.()) checks.load = 'overloaded'
       await Promise.all(
         Object.entries(deps.checks).map(async ([name, check]) => {
           try {

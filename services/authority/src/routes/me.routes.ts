@@ -1,7 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
-import { principalOf, type RouteDeps } from './context.js'
-import { AUTHED_ERRORS, errorResponses, NullableTimestamp, TokenId, TokenKind } from './schemas.js'
+import { actorOf, confirm, principalOf, type RouteDeps } from './context.js'
+import {
+  AUTHED_ERRORS,
+  errorResponses,
+  EXAMPLE,
+  NewPassword,
+  NullableTimestamp,
+  RevokeBeforeBody,
+  TokenId,
+  TokenKind
+} from './schemas.js'
 import { accountView } from './views.js'
 
 const MeSchema = Type.Object(
@@ -18,9 +27,17 @@ const MeSchema = Type.Object(
 
 const ScopeCatalogueSchema = Type.Object(
   {
-    scopes: Type.Array(Type.Object({ name: Type.String(), description: Type.String(), builtin: Type.Boolean() }, { additionalProperties: false })),
+    scopes: Type.Array(
+      Type.Object(
+        { name: Type.String(), description: Type.String(), builtin: Type.Boolean() },
+        { additionalProperties: false }
+      )
+    ),
     presets: Type.Array(
-      Type.Object({ name: Type.String(), description: Type.String(), scopes: Type.Array(Type.String()) }, { additionalProperties: false })
+      Type.Object(
+        { name: Type.String(), description: Type.String(), scopes: Type.Array(Type.String()) },
+        { additionalProperties: false }
+      )
     )
   },
   { $id: 'ScopeCatalogue', additionalProperties: false }
@@ -45,9 +62,83 @@ export const meRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) 
       const account = await deps.accounts.get(p.accountId)
       return {
         account: accountView(account),
-        token: { id: p.id, kind: p.tokenKind, expires_at: p.exp === null ? null : new Date(p.exp * 1000).toISOString() },
+        token: {
+          id: p.id,
+          kind: p.tokenKind,
+          expires_at: p.exp === null ? null : new Date(p.exp * 1000).toISOString()
+        },
         scopes: p.scopes
       }
+    }
+  )
+
+  app.post(
+    '/v1/me/password',
+    {
+      schema: {
+        operationId: 'changeMyPassword',
+        tags: ['accounts'],
+        summary: 'Change your password; ends your other login sessions (and, on request, your PATs)',
+        description:
+          'Confirmed with `current_password` (throttled like every password check). Every login token of the account ' +
+          'except the one making this call is revoked at once; with `revoke_tokens: true` its PATs and service tokens too.',
+        body: Type.Object(
+          {
+            current_password: Type.String({ minLength: 1, maxLength: 1024, description: 'your current password' }),
+            new_password: NewPassword,
+            revoke_tokens: Type.Optional(
+              Type.Boolean({ default: false, description: 'also revoke every PAT and service token of the account' })
+            )
+          },
+          {
+            additionalProperties: false,
+            examples: [
+              { current_password: EXAMPLE.password, new_password: EXAMPLE.newPassword },
+              { current_password: EXAMPLE.password, new_password: EXAMPLE.newPassword, revoke_tokens: true }
+            ]
+          }
+        ),
+        response: { 204: Type.Null({ description: 'changed' }), ...errorResponses(...AUTHED_ERRORS, 409) }
+      }
+    },
+    async (request, reply) => {
+      const b = request.body
+      await deps.accounts.changePassword(
+        principalOf(request),
+        { currentPassword: b.current_password, newPassword: b.new_password, revokeTokens: b.revoke_tokens ?? false },
+        actorOf(request),
+        request.ip
+      )
+      return reply.code(204).send(null)
+    }
+  )
+
+  app.post(
+    '/v1/me/revoke-before',
+    {
+      config: { scopes: ['tokens:write'] },
+      schema: {
+        operationId: 'revokeMyTokensBefore',
+        tags: ['tokens'],
+        summary: 'Revoke every token of your account issued before a time (this one too, if it is older)',
+        description:
+          'Sets the revoke-before watermark on your account: tokens created before `before` are inactive from now on, ' +
+          'and the live ones are revoked. The watermark only moves forward.',
+        body: RevokeBeforeBody,
+        response: { 200: Type.Ref('RevokeBeforeResult'), ...errorResponses(...AUTHED_ERRORS, 409) }
+      }
+    },
+    async (request) => {
+      await confirm(deps, request, request.body.password)
+      const caller = principalOf(request)
+      // the account acting on itself: no privilege boundary to cross
+      const r = await deps.accounts.revokeBefore(
+        caller.accountId,
+        Date.parse(request.body.before),
+        null,
+        actorOf(request)
+      )
+      return { tokens_revoked_before: new Date(r.tokensRevokedBefore).toISOString(), revoked: r.revoked }
     }
   )
 

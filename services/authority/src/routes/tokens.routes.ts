@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import { parseWithinSeconds } from '../tokens/token-policy.js'
 import { actorOf, confirm, principalOf, type RouteDeps } from './context.js'
 import {
   AUTHED_ERRORS,
@@ -7,6 +8,7 @@ import {
   ConfirmPassword,
   Description,
   errorResponses,
+  EXAMPLE,
   ListQuery,
   NullableTimestamp,
   ScopeName,
@@ -15,7 +17,7 @@ import {
   TokenName,
   TokenSpecBody
 } from './schemas.js'
-import { issuedResponse, tokenSpecFrom, tokenView, toUnixSeconds } from './views.js'
+import { issuedResponse, tokenSpecFrom, tokenView, toUnixMs, toUnixSeconds } from './views.js'
 
 const TAG = 'tokens'
 const IdParams = Type.Object({ id: TokenId })
@@ -37,9 +39,17 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
       }
     },
     async (request) => {
-      const { state, limit, cursor } = request.query
-      const page = await tokens.list(principalOf(request).accountId, { state, limit, cursor })
-      return { items: page.rows.map((r) => tokenView(r, tokens.stateOf(r))), next_cursor: page.nextCursor }
+      const { state, limit, cursor, used_since, unused_since, expiring_within } = request.query
+      const expiringWithinSeconds = expiring_within === undefined ? undefined : parseWithinSeconds(expiring_within)
+      const page = await tokens.list(principalOf(request).accountId, {
+        state,
+        limit,
+        cursor,
+        usedSince: toUnixMs(used_since),
+        unusedSince: toUnixMs(unused_since),
+        expiringWithinSeconds
+      })
+      return { items: page.tokens.map(tokenView), next_cursor: page.nextCursor }
     }
   )
 
@@ -51,7 +61,18 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
         operationId: 'createToken',
         tags: [TAG],
         summary: 'Create a personal access token (its value is shown once)',
-        body: Type.Object(TokenSpecBody, { additionalProperties: false }),
+        body: Type.Object(TokenSpecBody, {
+          additionalProperties: false,
+          examples: [
+            {
+              name: 'deploy pipeline (orders)',
+              description: 'CI job that lists and rotates its own tokens',
+              scopes: ['tokens:read', 'tokens:write'],
+              password: EXAMPLE.password
+            },
+            { name: 'read-only dashboard', preset: 'read-only', password: EXAMPLE.password }
+          ]
+        }),
         response: { 201: Type.Ref('IssuedToken'), ...errorResponses(...AUTHED_ERRORS) }
       }
     },
@@ -60,12 +81,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
       await confirm(deps, request, body.password)
       const caller = principalOf(request)
       const owner = await accounts.get(caller.accountId)
-      const issued = await tokens.createToken(
-        owner,
-        tokenSpecFrom(body),
-        caller,
-        actorOf(request)
-      )
+      const issued = await tokens.createToken(owner, tokenSpecFrom(body), caller, actorOf(request))
       return issuedResponse(reply, issued)
     }
   )
@@ -80,7 +96,10 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
         summary: 'Revoke several of your tokens at once',
         body: Type.Object(
           { ids: Type.Array(TokenId, { minItems: 1, maxItems: 100, uniqueItems: true }), password: ConfirmPassword },
-          { additionalProperties: false }
+          {
+            additionalProperties: false,
+            examples: [{ ids: [EXAMPLE.tokenId, EXAMPLE.otherTokenId], password: EXAMPLE.password }]
+          }
         ),
         response: { 200: Type.Ref('RevokeResult'), ...errorResponses(...AUTHED_ERRORS) }
       }
@@ -106,7 +125,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
     },
     async (request) => {
       const row = await tokens.getOwned(principalOf(request).accountId, request.params.id)
-      return tokenView(row, tokens.stateOf(row))
+      return tokenView(row)
     }
   )
 
@@ -127,7 +146,17 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
             expires_at: Type.Optional(Timestamp),
             password: ConfirmPassword
           },
-          { additionalProperties: false }
+          {
+            additionalProperties: false,
+            examples: [
+              {
+                name: 'deploy pipeline (orders, prod)',
+                description: 'CI job of the production deploy',
+                password: EXAMPLE.password
+              },
+              { scopes: ['tokens:read'], password: EXAMPLE.password }
+            ]
+          }
         ),
         response: { 200: Type.Ref('Token'), ...errorResponses(...AUTHED_ERRORS, 404, 409) }
       }
@@ -138,10 +167,15 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
       const row = await tokens.edit(
         principalOf(request).accountId,
         request.params.id,
-        { name: b.name, description: b.description, scopes: b.scopes, expiresAt: toUnixSeconds(b.expires_at) ?? undefined },
+        {
+          name: b.name,
+          description: b.description,
+          scopes: b.scopes,
+          expiresAt: toUnixSeconds(b.expires_at) ?? undefined
+        },
         actorOf(request)
       )
-      return tokenView(row, tokens.stateOf(row))
+      return tokenView(row)
     }
   )
 
@@ -164,7 +198,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
       await tokens.getOwned(accountId, request.params.id)
       await tokens.revoke(accountId, [request.params.id], 'revoked', actorOf(request))
       const row = await tokens.getOwned(accountId, request.params.id)
-      return tokenView(row, tokens.stateOf(row))
+      return tokenView(row)
     }
   )
 
@@ -175,11 +209,27 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
       schema: {
         operationId: 'regenerateToken',
         tags: [TAG],
-        summary: 'New value, same parameters; the old value stops working at once',
+        summary: 'New value, same parameters; the old value stops at once, or after an overlap',
+        description:
+          'Without `old_valid_for_seconds` the old value stops working at once. With it, the old value keeps working until that many seconds have passed or the new value is first used (introspected or presented to this API), whichever comes first. Once stopped, presenting the old value again revokes it together with every successor (reason `reuse_detected`). See docs/tokens.md, "Rotation".',
         params: IdParams,
         body: Type.Object(
-          { expires_at: Type.Optional(NullableTimestamp), password: ConfirmPassword },
-          { additionalProperties: false }
+          {
+            expires_at: Type.Optional(NullableTimestamp),
+            old_valid_for_seconds: Type.Optional(
+              Type.Integer({
+                minimum: 0,
+                maximum: 2147483647,
+                description:
+                  'overlap: how long the old value keeps working (it stops earlier, at the first use of the new one); 0 or absent = none; at most ROTATION_MAX_OVERLAP_SECONDS (400 overlap_too_long past it)'
+              })
+            ),
+            password: ConfirmPassword
+          },
+          {
+            additionalProperties: false,
+            examples: [{ password: EXAMPLE.password }, { old_valid_for_seconds: 3600, password: EXAMPLE.password }]
+          }
         ),
         response: { 201: Type.Ref('IssuedToken'), ...errorResponses(...AUTHED_ERRORS, 404, 409) }
       }
@@ -191,7 +241,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
       const issued = await tokens.regenerate(
         owner,
         request.params.id,
-        { expiresAt: toUnixSeconds(request.body.expires_at) },
+        { expiresAt: toUnixSeconds(request.body.expires_at), oldValidForSeconds: request.body.old_valid_for_seconds },
         caller,
         actorOf(request)
       )
@@ -215,7 +265,10 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
             expires_at: Type.Optional(NullableTimestamp),
             password: ConfirmPassword
           },
-          { additionalProperties: false }
+          {
+            additionalProperties: false,
+            examples: [{ name: 'deploy pipeline (orders, staging)', password: EXAMPLE.password }]
+          }
         ),
         response: { 201: Type.Ref('IssuedToken'), ...errorResponses(...AUTHED_ERRORS, 404) }
       }

@@ -1,28 +1,46 @@
 import type { FastifyReply } from 'fastify'
-import type { TokenRow } from '../db/tables.js'
-import type { IssuedToken, TokenSpecInput } from '../tokens/token-service.js'
-import type { Account } from '../accounts/account-service.js'
-import type { TokenState } from '../tokens/token-store.js'
+import type { Account } from '../accounts/account.js'
+import type { Token } from '../tokens/token.js'
+import type { IssuedToken, TokenSpecInput } from '../tokens/token-lifecycle.js'
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms))
 
-/** The public view of a token row: never the hash, never the value. */
-export function tokenView(row: TokenRow, state: TokenState) {
+/** The public view of a token: never the hash, never the value. */
+export function tokenView(token: Token) {
   return {
-    id: row.id,
-    kind: row.kind,
-    name: row.name,
-    description: row.description,
-    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
-    preset: row.preset,
-    state,
-    created_at: iso(row.created_at),
-    expires_at: isoOrNull(row.expires_at),
-    revoked_at: isoOrNull(row.revoked_at),
-    parent_id: row.parent_id,
-    replaced_by: row.replaced_by
+    id: token.id,
+    kind: token.kind,
+    name: token.name,
+    description: token.description,
+    scopes: token.scopes,
+    preset: token.preset,
+    state: token.state,
+    created_at: iso(token.createdAt),
+    expires_at: isoOrNull(token.expiresAt),
+    revoked_at: isoOrNull(token.revokedAt),
+    revoked_reason: token.revokedReason,
+    parent_id: token.parentId,
+    replaced_by: token.replacedBy,
+    ...rotationView(token),
+    last_used:
+      token.lastUsed === null
+        ? null
+        : {
+            at: iso(token.lastUsed.at),
+            address: token.lastUsed.address,
+            user_agent: token.lastUsed.userAgent,
+            caller: token.lastUsed.caller
+          }
   }
+}
+
+/** Where a token stands in a rotation (docs/tokens.md, "Rotation"), as of the read. */
+function rotationView(token: Token): { rotation: 'superseded' | 'stopped' | null; rotation_ends_at: string | null } {
+  if (token.rotation === 'none') return { rotation: null, rotation_ends_at: null }
+  // when it stopped: the overlap's end, or earlier (the successor's first use), or the regenerate
+  const ends = Math.min(token.rotationEndsAt ?? Infinity, token.revokedAt ?? Infinity)
+  return { rotation: token.rotation, rotation_ends_at: Number.isFinite(ends) ? iso(ends) : null }
 }
 
 export function accountView(a: Account) {
@@ -32,9 +50,15 @@ export function accountView(a: Account) {
     kind: a.kind,
     permissions: a.permissions,
     disabled: a.disabled,
+    tokens_revoked_before: isoOrNull(a.tokensRevokedBefore),
     created_at: iso(a.createdAt),
     updated_at: iso(a.updatedAt)
   }
+}
+
+/** ISO timestamp from a request → unix ms (absent stays undefined) */
+export function toUnixMs(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : Date.parse(value)
 }
 
 /** ISO timestamp from a request → unix seconds (null stays null, absent stays undefined). */
@@ -46,7 +70,7 @@ export function toUnixSeconds(value: string | null | undefined): number | null |
 /** A response that carries a token value: 201, never cached, the value this once. */
 export function issuedResponse(reply: FastifyReply, issued: IssuedToken) {
   void reply.code(201).header('cache-control', 'no-store')
-  return { token: tokenView(issued.row, 'active'), access_token: issued.value }
+  return { token: tokenView(issued.token), access_token: issued.value }
 }
 
 /** The create-token body (TokenSpecBody) as the service takes it. */
@@ -57,5 +81,11 @@ export function tokenSpecFrom(body: {
   preset?: string | undefined
   expires_at?: string | null | undefined
 }): TokenSpecInput {
-  return { name: body.name, description: body.description, scopes: body.scopes, preset: body.preset, expiresAt: toUnixSeconds(body.expires_at) }
+  return {
+    name: body.name,
+    description: body.description,
+    scopes: body.scopes,
+    preset: body.preset,
+    expiresAt: toUnixSeconds(body.expires_at)
+  }
 }

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely'
 import type { Config } from '../config.js'
 import type { Database } from '../db/tables.js'
 import { BUILTIN_PRESETS, BUILTIN_SCOPES, normalizeScopes } from './catalogue.js'
-import { AppError } from '../errors.js'
+import { err } from '../errors.js'
+import { readCatalogue, upsertCatalogue } from './scope.repository.js'
 
 export interface Scope {
   name: string
@@ -27,17 +28,20 @@ export class ScopeCatalogue {
   }
 
   /** Resolves `scopes` or `preset` from a request into a checked, sorted, non-empty list. */
-  resolve(input: { scopes?: readonly string[] | undefined; preset?: string | undefined }): { scopes: string[]; preset: string | null } {
+  resolve(input: { scopes?: readonly string[] | undefined; preset?: string | undefined }): {
+    scopes: string[]
+    preset: string | null
+  } {
     if (input.scopes !== undefined && input.preset !== undefined) {
-      throw new AppError('invalid_request', 'give either scopes or preset, not both')
+      throw err.invalid_request('give either scopes or preset, not both')
     }
     if (input.preset !== undefined) {
       const preset = this.presets.get(input.preset)
-      if (preset === undefined) throw new AppError('unknown_preset', `unknown preset "${input.preset}"; see GET /v1/scopes`)
+      if (preset === undefined) throw err.unknown_preset(`unknown preset "${input.preset}"; see GET /v1/scopes`)
       return { scopes: normalizeScopes(preset.scopes), preset: preset.name }
     }
     if (input.scopes === undefined || input.scopes.length === 0) {
-      throw new AppError('invalid_request', 'a token needs at least one scope (scopes or preset)')
+      throw err.invalid_request('a token needs at least one scope (scopes or preset)')
     }
     this.assertKnown(input.scopes)
     return { scopes: normalizeScopes(input.scopes), preset: null }
@@ -46,37 +50,21 @@ export class ScopeCatalogue {
   assertKnown(names: readonly string[]): void {
     const unknown = names.filter((s) => !this.scopes.has(s))
     if (unknown.length > 0) {
-      throw new AppError('unknown_scope', `unknown scope ${unknown.map((s) => JSON.stringify(s)).join(', ')}; see GET /v1/scopes`)
+      throw err.unknown_scope(`unknown scope ${unknown.map((s) => JSON.stringify(s)).join(', ')}; see GET /v1/scopes`)
     }
   }
 }
 
 /** Writes the built-in and configured scopes and presets (idempotent) and loads the catalogue. */
-export async function loadScopeCatalogue(db: Kysely<Database>, config: Pick<Config, 'extraScopes'>): Promise<ScopeCatalogue> {
+export async function loadScopeCatalogue(
+  db: Kysely<Database>,
+  config: Pick<Config, 'extraScopes'>
+): Promise<ScopeCatalogue> {
   const wanted = [
-    ...BUILTIN_SCOPES.map((s) => ({ ...s, builtin: 1 })),
-    ...config.extraScopes.map((s) => ({ ...s, builtin: 0 }))
+    ...BUILTIN_SCOPES.map((s) => ({ ...s, builtin: true })),
+    ...config.extraScopes.map((s) => ({ ...s, builtin: false }))
   ]
-  await db.transaction().execute(async (trx) => {
-    const have = new Map((await trx.selectFrom('scopes').selectAll().execute()).map((s) => [s.name, s]))
-    for (const s of wanted) {
-      const cur = have.get(s.name)
-      if (cur === undefined) await trx.insertInto('scopes').values(s).execute()
-      else if (cur.description !== s.description || cur.builtin !== s.builtin) {
-        await trx.updateTable('scopes').set({ description: s.description, builtin: s.builtin }).where('name', '=', s.name).execute()
-      }
-    }
-    const presets = new Set((await trx.selectFrom('presets').select('name').execute()).map((p) => p.name))
-    for (const p of BUILTIN_PRESETS) {
-      const row = { name: p.name, description: p.description, scopes: JSON.stringify(p.scopes) }
-      if (presets.has(p.name)) await trx.updateTable('presets').set(row).where('name', '=', p.name).execute()
-      else await trx.insertInto('presets').values(row).execute()
-    }
-  })
-  const scopes = await db.selectFrom('scopes').selectAll().orderBy('name').execute()
-  const presets = await db.selectFrom('presets').selectAll().orderBy('name').execute()
-  return new ScopeCatalogue(
-    new Map(scopes.map((s) => [s.name, { name: s.name, description: s.description, builtin: s.builtin === 1 }])),
-    new Map(presets.map((p) => [p.name, { name: p.name, description: p.description, scopes: JSON.parse(p.scopes) as string[] }]))
-  )
+  await upsertCatalogue(db, wanted, BUILTIN_PRESETS)
+  const { scopes, presets } = await readCatalogue(db)
+  return new ScopeCatalogue(new Map(scopes.map((s) => [s.name, s])), new Map(presets.map((p) => [p.name, p])))
 }

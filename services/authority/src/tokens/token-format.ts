@@ -1,6 +1,18 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { crc32 } from 'node:zlib'
+import {
+  checksumOk,
+  splitToken,
+  TOKEN_BODY_BYTES,
+  TOKEN_BODY_CHARS,
+  TOKEN_CRC_OFFSET,
+  tokenChecksum,
+  type TokenKind
+} from '../../../verifier/src/token-shape.js'
 import type { SigningKey } from '../config.js'
+
+// The shape (prefix, kind, length, alphabet, CRC32) is defined once, with the verifier package,
+// which checks it offline: services/verifier/src/token-shape.ts.
+export { TOKEN_BODY_CHARS, TOKEN_KINDS, tokenRegex, type TokenKind } from '../../../verifier/src/token-shape.js'
 
 /**
  * The token value (DESIGN.md §4):
@@ -15,13 +27,11 @@ import type { SigningKey } from '../config.js'
  *              63..94  HMAC-SHA256(key[kid], "<prefix>_<kind>_" || bytes 0..62)
  *              95..98  CRC32 of "<prefix>_<kind>_" || bytes 0..94
  *
- * Scanners match `<prefix>_(pat|lgn|svc)_[A-Za-z0-9_-]{132}` and validate the CRC32 offline.
+ * Scanners match `<prefix>_(pat|lgn|svc|xch)_[A-Za-z0-9_-]{132}` and validate the CRC32 offline
+ * (docs/scanners/gitleaks.toml).
  * The HMAC covers the id, the expiry and the secret, so a forged or altered token is rejected in
  * constant time before any cache or database is touched, and the expiry is readable without I/O.
  */
-export const TOKEN_KINDS = ['pat', 'lgn', 'svc'] as const
-export type TokenKind = (typeof TOKEN_KINDS)[number]
-
 const VERSION = 1
 const KID_LEN = 8
 const ID_LEN = 16
@@ -34,14 +44,13 @@ const OFF_SECRET = OFF_EXP + 6
 const OFF_TAG = OFF_SECRET + SECRET_LEN
 const OFF_CRC = OFF_TAG + TAG_LEN
 const BODY_LEN = OFF_CRC + 4
-export const TOKEN_BODY_CHARS = 132
-// parseToken relies on the body being a whole number of base64 quanta (one spelling per value)
-if (BODY_LEN % 3 !== 0 || (BODY_LEN / 3) * 4 !== TOKEN_BODY_CHARS) throw new Error('token body must be whole base64 quanta')
+// the layout must fill the shared shape exactly; parseToken relies on the body being a whole number
+// of base64 quanta (one spelling per value)
+if (BODY_LEN !== TOKEN_BODY_BYTES || OFF_CRC !== TOKEN_CRC_OFFSET)
+  throw new Error('token layout does not match the shared token shape')
+if (BODY_LEN % 3 !== 0 || (BODY_LEN / 3) * 4 !== TOKEN_BODY_CHARS)
+  throw new Error('token body must be whole base64 quanta')
 const MAX_EXP = 2 ** 48 - 1
-
-export function tokenRegex(prefix: string): RegExp {
-  return new RegExp(`^${prefix}_(pat|lgn|svc)_[A-Za-z0-9_-]{${TOKEN_BODY_CHARS}}$`)
-}
 
 export interface TokenClaims {
   kind: TokenKind
@@ -85,35 +94,19 @@ export function encodeToken(
   body.writeUIntBE(exp ?? 0, OFF_EXP, 6)
   secret.copy(body, OFF_SECRET)
   tag(key.secret, head, body.subarray(0, OFF_TAG)).copy(body, OFF_TAG)
-  body.writeUInt32BE(crc32(body.subarray(0, OFF_CRC), crc32(head)), OFF_CRC)
+  body.writeUInt32BE(tokenChecksum(head, body), OFF_CRC)
   return head + body.toString('base64url')
 }
-
-const BODY_RE = /^[A-Za-z0-9_-]+$/
 
 /**
  * Checks shape, checksum and HMAC. Pure CPU, no I/O, never throws: any input gives an outcome.
  * The checksum is checked first (cheap, and what a scanner checks); the tag in constant time.
  */
 export function parseToken(value: unknown, prefix: string, keys: readonly SigningKey[]): ParseResult {
-  if (typeof value !== 'string' || value.length !== prefix.length + 5 + TOKEN_BODY_CHARS) {
-    return { ok: false, reason: 'malformed' }
-  }
-  const head = value.slice(0, prefix.length + 5)
-  const kind = head.slice(prefix.length + 1, prefix.length + 4) as TokenKind
-  if (head !== `${prefix}_${kind}_` || !TOKEN_KINDS.includes(kind)) return { ok: false, reason: 'malformed' }
-  const text = value.slice(head.length)
-  if (!BODY_RE.test(text)) return { ok: false, reason: 'malformed' }
-  // 132 characters of the base64url alphabet are exactly 99 bytes (no spare bits, no padding): each
-  // value has one spelling, so no re-encoding check is needed (the alphabet test above keeps out the
-  // standard-base64 characters Node would also accept).
-  const body = Buffer.from(text, 'base64url')
-  if (body.length !== BODY_LEN || body[0] !== VERSION) {
-    return { ok: false, reason: 'malformed' }
-  }
-  if (body.readUInt32BE(OFF_CRC) !== crc32(body.subarray(0, OFF_CRC), crc32(head))) {
-    return { ok: false, reason: 'checksum' }
-  }
+  const parts = splitToken(value, prefix)
+  if (parts === null || parts.body[0] !== VERSION) return { ok: false, reason: 'malformed' }
+  const { head, kind, body } = parts
+  if (!checksumOk(head, body)) return { ok: false, reason: 'checksum' }
   const kid = body.toString('ascii', OFF_KID, OFF_KID + KID_LEN).replace(/\0+$/, '')
   const key = keys.find((k) => k.kid === kid)
   if (key === undefined) return { ok: false, reason: 'unknown_key' }

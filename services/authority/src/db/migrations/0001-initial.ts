@@ -41,7 +41,11 @@ export function make({ mysql }: MigrationContext) {
         .addForeignKeyConstraint('tokens_account_fk', ['account_id'], 'accounts', ['id'])
         .modifyEnd(tableOptions)
         .execute()
-      await db.schema.createIndex('tokens_account_created_idx').on('tokens').columns(['account_id', 'created_at', 'id']).execute()
+      await db.schema
+        .createIndex('tokens_account_created_idx')
+        .on('tokens')
+        .columns(['account_id', 'created_at', 'id'])
+        .execute()
       await db.schema.createIndex('tokens_expires_idx').on('tokens').column('expires_at').execute()
       await db.schema.createIndex('tokens_revoked_idx').on('tokens').column('revoked_at').execute()
 

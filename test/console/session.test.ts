@@ -1,0 +1,218 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { ADMIN, bearer } from '../support/authority.js'
+import { BACKEND_NAMES } from '../support/backends.js'
+import {
+  browserSkip,
+  confirmPassword,
+  createTokenViaApi,
+  CUSTOMER,
+  installed,
+  shown,
+  signIn,
+  signInAdmin,
+  startConsole
+} from '../support/console.js'
+
+/**
+ * Sessions and boundaries of the console in a real browser: session expiry, sign out, the admin
+ * screens (hidden from customers, a password reset by an admin) and CSRF from other origins.
+ */
+t.setTimeout(900_000)
+
+for (const backend of BACKEND_NAMES()) {
+  t.test(`console sessions (${backend})`, { skip: browserSkip }, async (t) => {
+    if (!installed) return t.fail('chromium is required in CI (apt-get install -y chromium)')
+    const start = Date.now()
+    const rig = await startConsole(t, backend, {
+      frozen: start,
+      chromiumArgs: ['--host-resolver-rules=MAP attacker.test 127.0.0.1']
+    })
+    const { origin } = rig
+    const clock = rig.ta.clock as { advance(ms: number): void; set(ms: number): void }
+
+    t.test('the session cookie is HttpOnly and SameSite=Strict; sign out makes its token inactive', async (t) => {
+      const { page, context } = await rig.newPage()
+      await signIn(page, origin)
+      const cookies = await context.cookies(origin)
+      const cookie = cookies.find((c) => c.name === 'ta_session')!
+      t.ok(cookie, 'the session cookie is set')
+      for (const c of cookies) {
+        t.ok(c.httpOnly, `${c.name}: HttpOnly`)
+        t.equal(c.sameSite, 'Strict', `${c.name}: SameSite=Strict`)
+      }
+      t.equal(await page.evaluate('document.cookie'), '', 'page script cannot read it')
+      t.ok(await rig.active(cookie.value), 'the session token is active while signed in')
+      await page.getByRole('button', { name: 'Sign out' }).click()
+      await page.getByText('You are signed out.').waitFor()
+      t.notOk(await rig.active(cookie.value), 'the session token is inactive after sign out')
+      await page.reload()
+      // the page asks the authority whether a session exists before it draws either screen: wait
+      // for whichever comes (isVisible() right after the reload raced that question and lost)
+      const screen = page.getByRole('button', { name: /^Sign (in|out)$/ }).first()
+      await screen.waitFor()
+      t.equal(await screen.textContent(), 'Sign in', 'a reload stays signed out')
+    })
+
+    t.test('an expired session says so and returns to sign-in', async (t) => {
+      clock.set(Date.now())
+      const { page } = await rig.newPage()
+      await signIn(page, origin)
+      // the first list load must have finished: the clock may not move under a request in flight
+      // (its 401 would end the session before the click, and the Refresh button would be gone)
+      await page.locator('button:enabled', { hasText: 'Refresh' }).waitFor()
+      clock.advance(9 * 3600 * 1000) // past the idle timeout and the session lifetime
+      await page.getByRole('button', { name: 'Refresh' }).click()
+      await page.getByRole('button', { name: 'Sign in' }).waitFor()
+      t.match(
+        await page.locator('.notice').textContent(),
+        /session has expired|no longer valid/,
+        'the sign-in screen says the session ended'
+      )
+      clock.set(Date.now())
+      await signIn(page, origin)
+      t.ok(await shown(page.getByRole('heading', { name: 'Your tokens' })), 'signing in again works')
+    })
+
+    t.test('a customer sees no admin screens', async (t) => {
+      clock.set(Date.now())
+      const { page } = await rig.newPage()
+      await signIn(page, origin)
+      t.equal(await page.getByRole('link', { name: 'Accounts' }).count(), 0, 'no Accounts link')
+      await page.goto(`${origin}/console/accounts`)
+      await page.getByRole('heading', { name: 'Not available' }).waitFor()
+      t.equal(await page.locator('table.accounts').count(), 0, 'no account list')
+      const status = await page.evaluate(
+        `fetch('/v1/accounts', { headers: { 'X-Requested-By': 'token-console' } }).then((r) => r.status)`
+      )
+      t.equal(status, 403, 'and the API refuses it anyway')
+    })
+
+    t.test('an admin resets a customer’s password', async (t) => {
+      clock.set(Date.now())
+      const created = await rig.ta.app.inject({
+        method: 'POST',
+        url: '/v1/accounts',
+        headers: bearer(rig.ta.adminToken),
+        payload: { username: 'bob', password: 'bob-old-password', kind: 'customer', current_password: ADMIN.password }
+      })
+      t.equal(created.statusCode, 201)
+      const { page } = await rig.newPage()
+      await signInAdmin(page, origin)
+      await page.getByRole('link', { name: 'Accounts' }).click()
+      await page.getByLabel('Search by username').fill('bob')
+      await page.getByRole('link', { name: 'bob', exact: true }).click()
+      await page.getByLabel('New password').fill('bob-new-password-1')
+      await page.getByRole('button', { name: 'Reset password…' }).click()
+      await confirmPassword(page, ADMIN.password, 'Reset password')
+      await page.getByText('Password reset.').waitFor()
+      const res = await rig.ta.app.inject({
+        method: 'POST',
+        url: '/v1/auth/customer/token',
+        payload: { username: 'bob', password: 'bob-new-password-1' }
+      })
+      t.equal(res.statusCode, 200, 'the new password signs in')
+      const old = await rig.ta.app.inject({
+        method: 'POST',
+        url: '/v1/auth/customer/token',
+        payload: { username: 'bob', password: 'bob-old-password' }
+      })
+      t.equal(old.statusCode, 401, 'the old one does not')
+    })
+
+    t.test('CSRF: a cross-site form post and fetch from other origins change nothing', async (t) => {
+      clock.set(Date.now())
+      const target = await createTokenViaApi(rig, { name: 'csrf-target' })
+      const before = await tokenCount(rig)
+      const attacker = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        res.end(attackPage(origin, target.id))
+      })
+      await new Promise<void>((r) => attacker.listen(0, '127.0.0.1', r))
+      t.teardown(() => new Promise<void>((r) => attacker.close(() => r())))
+      const port = (attacker.address() as AddressInfo).port
+
+      const { page, context } = await rig.newPage()
+      await signIn(page, origin)
+      const seen: { url: string; status: number }[] = []
+      // same site, other origin (another port), then another site altogether
+      for (const attackOrigin of [`http://127.0.0.1:${port}`, `http://attacker.test:${port}`]) {
+        const evil = await context.newPage()
+        // what the authority answered the attacker's page (its frames and fetches), not the victim's own page
+        evil.on('response', (r) => {
+          if (r.url().startsWith(`${origin}/v1/`)) seen.push({ url: r.url(), status: r.status() })
+        })
+        await evil.goto(`${attackOrigin}/`)
+        await evil.waitForFunction('window.done === true', undefined, { timeout: 20_000 })
+        const fetched = (await evil.evaluate('window.results')) as string[]
+        t.ok(
+          fetched.every((r) => r === 'blocked' || r === 'opaque'),
+          `${attackOrigin}: the attacker's fetches got nothing readable (${fetched.join(', ')})`
+        )
+        await evil.close()
+      }
+      t.ok(seen.length > 0, 'the forged requests reached the authority')
+      t.same(
+        seen.filter((s) => s.status < 400),
+        [],
+        'every forged request was refused'
+      )
+      t.ok(await rig.active(target.value), 'the targeted token is still active')
+      t.equal(await tokenCount(rig), before, 'no token was created')
+      await page.getByRole('button', { name: 'Refresh' }).click()
+      t.ok(await shown(page.getByRole('button', { name: 'Sign out' })), 'the victim is still signed in')
+    })
+  })
+}
+
+async function tokenCount(rig: Awaited<ReturnType<typeof startConsole>>): Promise<number> {
+  const res = await rig.ta.app.inject({
+    url: `/v1/accounts/${rig.customerId}/tokens?limit=200`,
+    headers: bearer(rig.ta.adminToken)
+  })
+  // personal access tokens only: the victim's sign-in adds a login token of its own
+  return (res.json().items as { kind: string }[]).filter((x) => x.kind !== 'lgn').length
+}
+
+/**
+ * The attacker's page: form posts (url-encoded and text/plain carrying JSON) into a hidden frame,
+ * and fetches with the victim's cookies (no-cors, and cors with the console's header, which needs a
+ * preflight the authority does not grant).
+ */
+function attackPage(origin: string, id: string): string {
+  const revoke = JSON.stringify({ ids: [id], password: CUSTOMER.password, x: '' })
+  const create = JSON.stringify({ name: 'csrf', scopes: ['tokens:read'], password: CUSTOMER.password })
+  return `<!doctype html><html><body>
+<iframe name="sink1"></iframe><iframe name="sink2"></iframe><iframe name="sink3"></iframe>
+<form id="f1" method="post" action="${origin}/v1/tokens/revoke" enctype="text/plain" target="sink1">
+  <input name='${revoke.slice(0, -2)}' value='"}'>
+</form>
+<form id="f2" method="post" action="${origin}/v1/tokens" target="sink2">
+  <input name="name" value="csrf"><input name="scopes" value="tokens:read"><input name="password" value="${CUSTOMER.password}">
+</form>
+<form id="f3" method="post" action="${origin}/v1/tokens/${id}/regenerate" enctype="text/plain" target="sink3">
+  <input name='{"password":"${CUSTOMER.password}","x":"' value='"}'>
+</form>
+<script>
+window.results = []
+const done = () => { window.done = true }
+async function attack() {
+  document.getElementById('f1').submit()
+  document.getElementById('f2').submit()
+  document.getElementById('f3').submit()
+  const attempts = [
+    () => fetch('${origin}/v1/tokens/revoke', { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: ${JSON.stringify(revoke)} }),
+    () => fetch('${origin}/v1/tokens', { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json', 'X-Requested-By': 'token-console' }, body: ${JSON.stringify(create)} }),
+    () => fetch('${origin}/v1/tokens', { credentials: 'include', headers: { 'X-Requested-By': 'token-console' } }),
+    () => fetch('${origin}/v1/auth/session', { method: 'DELETE', credentials: 'include', headers: { 'X-Requested-By': 'token-console' } })
+  ]
+  for (const a of attempts) {
+    try { const r = await a(); window.results.push(r.type === 'opaque' ? 'opaque' : 'read ' + r.status) }
+    catch { window.results.push('blocked') }
+  }
+  setTimeout(done, 1500)
+}
+attack()
+</script></body></html>`
+}

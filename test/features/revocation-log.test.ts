@@ -1,0 +1,394 @@
+// The revocation log (issue 14, docs/revocation-stream.md), on both backends: every change that can
+// deny access appends an event in its own transaction; running authorities follow the log (a CLI
+// revoke reaches them within the poll bound); consumers follow it over HTTP (Server-Sent Events,
+// resumed exactly by Last-Event-ID, reset when behind the retention); and, with Redis, cache
+// entries Redis cannot forge.
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { run } from '../../scripts/authority-cli.js'
+import { RedisTokenCache } from '../../services/authority/src/cache/redis-cache.js'
+import { appendRevocation } from '../../services/authority/src/revocations/revocation.repository.js'
+import { revokeTokenRows } from '../../services/authority/src/tokens/token.repository.js'
+import {
+  ADMIN,
+  bearer,
+  createAccount,
+  createService,
+  introspect,
+  login,
+  startAuthority,
+  type TestAuthority
+} from '../support/authority.js'
+import { BACKEND_NAMES } from '../support/backends.js'
+import { newPat, PW } from '../support/revocation-fixture.js'
+
+async function events(ta: TestAuthority) {
+  const rows = await ta.app.authority.database.db.selectFrom('revocation_events').selectAll().orderBy('seq').execute()
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    tokenIds: JSON.parse(r.token_ids) as string[],
+    accountId: r.account_id,
+    reason: r.reason
+  }))
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<number> {
+  const started = Date.now()
+  for (;;) {
+    if (await check()) return Date.now() - started
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/** A Server-Sent Events reader over fetch: parsed events as they arrive. */
+const get = (url: string, init: RequestInit = {}) => fetch(url, init)
+
+async function openStream(url: string, token: string, lastEventId?: number) {
+  const controller = new AbortController()
+  const res = await get(url, {
+    headers: {
+      authorization: `Bearer ${token}`,
+      accept: 'text/event-stream',
+      ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {})
+    },
+    signal: controller.signal
+  })
+  const received: { id?: number; event: string; data: Record<string, unknown> }[] = []
+  const done = (async () => {
+    if (res.body === null) return
+    const decoder = new TextDecoder()
+    let buffer = ''
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true })
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const fields: Record<string, string> = {}
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':') || line === '') continue
+            const i = line.indexOf(':')
+            fields[line.slice(0, i)] = line.slice(i + 1).trimStart()
+          }
+          if (fields.data === undefined) continue
+          received.push({
+            ...(fields.id !== undefined ? { id: Number(fields.id) } : {}),
+            event: fields.event ?? 'message',
+            data: JSON.parse(fields.data)
+          })
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })()
+  return {
+    res,
+    received,
+    close: async () => {
+      controller.abort()
+      await done
+    }
+  }
+}
+
+async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+}
+
+for (const name of BACKEND_NAMES()) {
+  t.test(`revocation log on ${name}`, async (t) => {
+    const ta = await startAuthority(t, name)
+    const carolId = await createAccount(ta, {
+      username: 'carol',
+      password: PW,
+      kind: 'customer',
+      permissions: ['tokens:read', 'tokens:write']
+    })
+    const svc = await createService(ta, 'follower', [
+      'tokens:introspect',
+      'tokens:introspect:reason',
+      'tokens:revocations'
+    ])
+
+    t.test('every change that can deny access appends one event, in its own transaction', async (t) => {
+      const carol = await login(ta.app, 'customer', 'carol', PW)
+      const a = await newPat(ta, carol, 'pat', ['tokens:read', 'tokens:write'])
+      const b = await newPat(ta, carol, 'pat')
+      const c = await newPat(ta, carol, 'pat')
+      const before = (await events(ta)).length
+      const call = (
+        method: 'POST' | 'PATCH' | 'DELETE',
+        url: string,
+        payload: Record<string, unknown>,
+        token = carol
+      ) => ta.app.inject({ method, url, headers: bearer(token), payload })
+      t.equal((await call('PATCH', `/v1/tokens/${a.id}`, { name: 'renamed', password: PW })).statusCode, 200)
+      t.equal((await events(ta)).length, before, 'a rename denies nothing: no event')
+      t.equal((await call('PATCH', `/v1/tokens/${a.id}`, { scopes: ['tokens:read'], password: PW })).statusCode, 200)
+      t.equal((await call('DELETE', `/v1/tokens/${b.id}`, { password: PW })).statusCode, 200)
+      const regen = await call('POST', `/v1/tokens/${c.id}/regenerate`, { password: PW })
+      t.equal(regen.statusCode, 201)
+      // a change that fails writes no event: the transaction rolls back whole
+      const count = (await events(ta)).length
+      t.equal(
+        (await call('POST', `/v1/tokens/${c.id}/regenerate`, { password: PW })).statusCode,
+        409,
+        'regenerating the old value again: refused'
+      )
+      t.equal((await events(ta)).length, count, 'a refused regenerate leaves no event')
+      t.equal(
+        (
+          await call(
+            'PATCH',
+            `/v1/accounts/${carolId}`,
+            { permissions: ['tokens:read'], current_password: ADMIN.password },
+            ta.adminToken
+          )
+        ).statusCode,
+        200
+      )
+      const second = await login(ta.app, 'customer', 'carol', PW)
+      const secondId = (
+        (await ta.app.inject({ url: '/v1/me', headers: bearer(second) })).json() as { token: { id: string } }
+      ).token.id
+      t.equal(
+        (await call('POST', '/v1/me/password', { current_password: PW, new_password: 'carol-second-password' }))
+          .statusCode,
+        204
+      )
+      const after = (await events(ta)).slice(before)
+      t.same(
+        after.map((e) => [e.reason, e.tokenIds, e.accountId]),
+        [
+          ['edited', [a.id], null],
+          ['revoked', [b.id], null],
+          ['regenerated', [c.id], null],
+          ['permissions_changed', [], carolId],
+          ['password_changed', [secondId], null]
+        ],
+        'edit (narrower), revoke, regenerate, permissions reduced, password change (the other login token)'
+      )
+      const seqs = after.map((e) => e.seq)
+      t.same(
+        seqs,
+        [...seqs].sort((x, y) => x - y),
+        'sequence numbers only grow'
+      )
+      t.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!))
+      const reset = await call(
+        'PATCH',
+        `/v1/accounts/${carolId}`,
+        { permissions: ['tokens:read', 'tokens:write'], password: PW, current_password: ADMIN.password },
+        ta.adminToken
+      )
+      t.equal(reset.statusCode, 200)
+    })
+
+    t.test('a CLI revoke reaches the running server through the log', async (t) => {
+      const carol = await login(ta.app, 'customer', 'carol', PW)
+      const pat = await newPat(ta, carol, 'pat')
+      t.equal((await introspect(ta, svc.token, pat.value)).active, true, 'cached as active')
+      const out: string[] = []
+      const io = {
+        env: { ...process.env, ...ta.backend.env, BCRYPT_COST: '4', LOG_LEVEL: 'warn' },
+        stdout: { write: (s: string) => out.push(s) },
+        stderr: { write: () => true },
+        stdin: (async function* () {})()
+      }
+      const started = Date.now()
+      t.equal(await run(['revoke-token', pat.id], io), 0)
+      t.match(
+        out.join(''),
+        /revoked .*\n\(running authorities read the revocation log every 250 ms \(REVOCATION_LOG_POLL_MS as set for this command\) and apply it at their next read\)/
+      )
+      const waited = await waitUntil(
+        'the server to see the CLI revoke',
+        async () => (await introspect(ta, svc.token, pat.value)).active === false
+      )
+      t.ok(
+        Date.now() - started < 3000,
+        `inactive at the server ${waited} ms after the CLI returned (poll bound 250 ms)`
+      )
+      t.same(await introspect(ta, svc.token, pat.value), { active: false, reason: 'revoked' })
+    })
+
+    t.test(
+      'a change committed by a process that died before invalidating anything still reaches the cache',
+      async (t) => {
+        const carol = await login(ta.app, 'customer', 'carol', PW)
+        const pat = await newPat(ta, carol, 'pat')
+        t.equal((await introspect(ta, svc.token, pat.value)).active, true, 'cached as active')
+        // what a replica commits before it dies: the row and the event, no cache work at all
+        const db = ta.app.authority.database.db
+        await db.transaction().execute(async (trx) => {
+          await revokeTokenRows(trx, [pat.id], Date.now(), 'revoked')
+          await appendRevocation(trx, { at: Date.now(), tokenIds: [pat.id], reason: 'revoked' })
+        })
+        const waited = await waitUntil(
+          'the follower to apply it',
+          async () => (await introspect(ta, svc.token, pat.value)).active === false
+        )
+        t.comment(`applied from the log ${waited} ms after the commit`)
+        t.same(await introspect(ta, svc.token, pat.value), { active: false, reason: 'revoked' })
+      }
+    )
+
+    t.test('the stream: events in order, Last-Event-ID resumes exactly, reset past the retention', async (t) => {
+      const base = await listen(ta.app)
+      // no socket of this test may hold the app's close (fetch keeps connections alive)
+      t.teardown(() => ta.app.server.closeAllConnections())
+      const url = `${base}/v1/revocations`
+      const noScope = await createService(ta, 'no-stream', ['tokens:introspect'])
+      t.equal((await get(url)).status, 401, 'no credential: 401')
+      t.equal(
+        (await get(url, { headers: { authorization: `Bearer ${noScope.token}` } })).status,
+        403,
+        'without tokens:revocations: 403'
+      )
+
+      const carol = await login(ta.app, 'customer', 'carol', PW)
+      const first = await openStream(url, svc.token)
+      t.equal(first.res.status, 200)
+      t.match(first.res.headers.get('content-type'), /^text\/event-stream/)
+      const pats = [await newPat(ta, carol, 'pat'), await newPat(ta, carol, 'pat'), await newPat(ta, carol, 'pat')]
+      const revokedAt: number[] = []
+      for (const p of pats) {
+        revokedAt.push(Date.now())
+        const del = await ta.app.inject({
+          method: 'DELETE',
+          url: `/v1/tokens/${p.id}`,
+          headers: bearer(carol),
+          payload: { password: PW }
+        })
+        t.equal(del.statusCode, 200)
+      }
+      await waitUntil('three events', async () => first.received.length >= 3)
+      await first.close()
+      const got = first.received.slice(0, 3)
+      t.same(
+        got.map((e) => e.data.token_ids),
+        pats.map((p) => [p.id]),
+        'one event per revoke, in order'
+      )
+      t.ok(
+        got.every((e) => e.event === 'revocation' && e.id === e.data.seq),
+        'id = seq'
+      )
+      const lastId = got[2]!.id!
+
+      // while the consumer is away: two more
+      const more = [await newPat(ta, carol, 'pat'), await newPat(ta, carol, 'pat')]
+      for (const p of more)
+        await ta.app.inject({
+          method: 'DELETE',
+          url: `/v1/tokens/${p.id}`,
+          headers: bearer(carol),
+          payload: { password: PW }
+        })
+      const second = await openStream(url, svc.token, lastId)
+      await waitUntil('the two missed events', async () => second.received.length >= 2)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      await second.close()
+      t.same(
+        second.received.map((e) => e.data.token_ids),
+        more.map((p) => [p.id]),
+        'resumed after Last-Event-ID: exactly the missed ones, no repeats'
+      )
+
+      // a consumer behind what the log keeps: reset
+      const db = ta.app.authority.database.db
+      await db.deleteFrom('revocation_events').where('seq', '<=', lastId).execute()
+      const third = await openStream(url, svc.token, lastId - 2)
+      await waitUntil('a reset', async () => third.received.length >= 1)
+      await third.close()
+      t.equal(third.received[0]!.event, 'reset', 'further behind than the retention: reset')
+    })
+  })
+}
+
+for (const name of BACKEND_NAMES().filter((n) => n === 'mysql+redis')) {
+  t.test('cache entries Redis cannot forge', async (t) => {
+    const ta = await startAuthority(t, name)
+    t.ok(ta.app.authority.cache instanceof RedisTokenCache)
+    const direct = new Redis(process.env.TEST_REDIS_URL!)
+    t.teardown(() => direct.quit())
+    const key = (id: string) => `${ta.config.REDIS_KEY_PREFIX}tok:${id}`
+    const svc = await createService(ta, 'checker', ['tokens:introspect', 'tokens:introspect:reason'])
+    await createAccount(ta, {
+      username: 'dave',
+      password: PW,
+      kind: 'customer',
+      permissions: ['tokens:read', 'tokens:write']
+    })
+    const dave = await login(ta.app, 'customer', 'dave', PW)
+    const narrow = await newPat(ta, dave, 'pat', ['tokens:read'])
+    const other = await newPat(ta, dave, 'pat', ['tokens:read', 'tokens:write'])
+    const rejected = async () => {
+      const m = await ta.app.authority.metrics.registry.getSingleMetricAsString('ta_token_cache_rejected_total')
+      return [...m.matchAll(/ (\d+)$/gm)].reduce((n, x) => n + Number(x[1]), 0)
+    }
+
+    t.test('widened scopes in a sealed entry: not accepted', async (t) => {
+      t.equal((await introspect(ta, svc.token, narrow.value)).scope, 'tokens:read')
+      const sealed = (await direct.get(key(narrow.id)))!
+      t.match(sealed, /^v1\./, 'entries are sealed')
+      const before = await rejected()
+      await direct.set(
+        key(narrow.id),
+        sealed.replace('"scopes":["tokens:read"]', '"scopes":["tokens:read","tokens:write"]'),
+        'EX',
+        60
+      )
+      const info = await introspect(ta, svc.token, narrow.value)
+      t.equal(info.scope, 'tokens:read', 'the widened entry is a miss: scopes from the database')
+      t.ok((await rejected()) > before, 'counted')
+      // an unsealed entry written by hand (the old format, or a forgery) is a miss too
+      await direct.set(key(narrow.id), sealed.replace(/^v1\.[^.]+\./, ''), 'EX', 60)
+      t.equal((await introspect(ta, svc.token, narrow.value)).scope, 'tokens:read')
+    })
+
+    t.test("another token's entry under this key: not accepted", async (t) => {
+      await introspect(ta, svc.token, other.value)
+      const foreign = (await direct.get(key(other.id)))!
+      await direct.set(key(narrow.id), foreign, 'EX', 60)
+      t.equal((await introspect(ta, svc.token, narrow.value)).scope, 'tokens:read')
+    })
+
+    t.test('an entry from before a revoke, put back after it: not accepted', async (t) => {
+      await introspect(ta, svc.token, other.value)
+      const saved = (await direct.get(key(other.id)))!
+      const del = await ta.app.inject({
+        method: 'DELETE',
+        url: `/v1/tokens/${other.id}`,
+        headers: bearer(dave),
+        payload: { password: PW }
+      })
+      t.equal(del.statusCode, 200)
+      await direct.set(key(other.id), saved, 'EX', 60)
+      t.same(
+        await introspect(ta, svc.token, other.value),
+        { active: false, reason: 'revoked' },
+        'replayed entry: revoked'
+      )
+      // a second replica learns of the revoke from the log and refuses the replay too
+      const replica = await ta.replica()
+      await waitUntil(
+        'the replica to follow the log',
+        async () => replica.authority.revocations.cursor >= ta.app.authority.revocations.cursor
+      )
+      await direct.set(key(other.id), saved, 'EX', 60)
+      const r = await replica.inject({
+        method: 'POST',
+        url: '/introspect',
+        headers: bearer(svc.token),
+        payload: { token: other.value }
+      })
+      t.same(r.json(), { active: false, reason: 'revoked' }, 'on another replica as well')
+    })
+  })
+}
