@@ -16,6 +16,7 @@ import {
   type TestAuthority
 } from '../support/authority.js'
 import { BACKEND_NAMES } from '../support/backends.js'
+import { frozenOf } from '../support/rfc.js'
 import { Receiver, waitFor } from '../support/webhook-receiver.js'
 
 const FAST = {
@@ -423,6 +424,24 @@ for (const backend of BACKEND_NAMES()) {
         .where('endpoint_id', '=', ep.id)
         .execute()
       t.ok(workers.every((w) => w.status === 'delivered'))
+    })
+
+    t.test('an attempt still in flight is not sent again when the clock passes its lease', async (t) => {
+      // found by cross-feature.test.ts: a frozen clock moved hours ahead while a request was in
+      // flight, and the next nudge claimed the same delivery again (its lease had "run out")
+      const frozen = await startAuthority(t, backend, { env: { ...FAST, WEBHOOK_POLL_MS: '60000' }, frozen: Date.now() })
+      const slow = await Receiver.start()
+      t.teardown(() => slow.close())
+      slow.mode = 'hang'
+      const ep = await createEndpoint(frozen, slow.url, ['token.created'])
+      t.teardown(() => pause(frozen, ep.id))
+      const c = await customer(frozen, 'hook-lease')
+      await newPat(frozen, c.token)
+      await waitFor('the attempt under way', () => slow.received.length >= 1)
+      frozenOf(frozen).advance(3600_000)
+      const worker = frozen.app.authority.deliveries!
+      t.equal(await worker.tick(), 0, 'nothing claimed: the only due delivery is being sent by this worker')
+      t.equal(slow.received.length, 1, 'one request')
     })
 
     t.test('redirects are not followed', async (t) => {

@@ -62,6 +62,11 @@ export class DeliveryWorker {
   readonly #inFlight = new Set<Promise<void>>()
   /** in-flight attempts per endpoint */
   readonly #busy = new Map<string, number>()
+  /**
+   * deliveries this worker is sending now: never claimed again by it, even when their lease has run
+   * out by the clock (a clock that jumps ahead, or an attempt slower than the lease)
+   */
+  readonly #sending = new Set<string>()
   #timer: NodeJS.Timeout | null = null
   #ticking: Promise<void> | null = null
   #again = false
@@ -118,13 +123,16 @@ export class DeliveryWorker {
       const ids = await dueDeliveryIds(this.#o.db, endpointId, now, room)
       for (const id of ids) {
         if (this.#closed) return started
+        if (this.#sending.has(id)) continue
         if (!(await claimDelivery(this.#o.db, id, this.id, now, now + this.#leaseMs))) continue
         started++
+        this.#sending.add(id)
         this.#busy.set(endpointId, (this.#busy.get(endpointId) ?? 0) + 1)
         const p: Promise<void> = this.#attempt(id)
           .catch((e: Error) => this.#o.log.warn({ msg_: e.message, delivery: id }, 'webhook delivery attempt failed'))
           .finally(() => {
             this.#inFlight.delete(p)
+            this.#sending.delete(id)
             const n = (this.#busy.get(endpointId) ?? 1) - 1
             if (n <= 0) this.#busy.delete(endpointId)
             else this.#busy.set(endpointId, n)
