@@ -429,7 +429,10 @@ for (const backend of BACKEND_NAMES()) {
     t.test('an attempt still in flight is not sent again when the clock passes its lease', async (t) => {
       // found by cross-feature.test.ts: a frozen clock moved hours ahead while a request was in
       // flight, and the next nudge claimed the same delivery again (its lease had "run out")
-      const frozen = await startAuthority(t, backend, { env: { ...FAST, WEBHOOK_POLL_MS: '60000' }, frozen: Date.now() })
+      const frozen = await startAuthority(t, backend, {
+        env: { ...FAST, WEBHOOK_POLL_MS: '60000' },
+        frozen: Date.now()
+      })
       const slow = await Receiver.start()
       t.teardown(() => slow.close())
       slow.mode = 'hang'
