@@ -1,7 +1,7 @@
 /**
  * npm run docs              regenerate the generated pages of docs/ (configuration, error codes)
  * npm run docs:check        fail (exit 1) if a committed page differs from what the code generates,
- *                           or a link of README.md or docs/ is broken or points outside the repository
+ *                           or a link of README.md, docs/, deploy/ or services/ is broken or points outside the repository
  *
  * docs/configuration.md comes from the config schema (services/authority/src/config.ts: every
  * variable, its default, what it accepts, its `description`; † for the NAME_FILE ones);
@@ -222,17 +222,18 @@ function withoutCode(markdown: string): string {
     .join('\n')
 }
 
-/** README.md and every page under docs/ */
+/** README.md and every page under docs/, deploy/ and services/ (the deploy guide, the packages' READMEs) */
 export function linkedPages(root = ROOT): string[] {
   const pages = ['README.md']
   const walk = (dir: string) => {
     for (const name of readdirSync(join(root, dir)).sort()) {
+      if (name === 'node_modules' || name === 'dist') continue
       const path = `${dir}/${name}`
       if (statSync(join(root, path)).isDirectory()) walk(path)
       else if (name.endsWith('.md')) pages.push(path)
     }
   }
-  if (existsSync(join(root, 'docs'))) walk('docs')
+  for (const dir of ['docs', 'deploy', 'services']) if (existsSync(join(root, dir))) walk(dir)
   return pages
 }
 
@@ -309,7 +310,9 @@ function main(): void {
   const links = linkProblems()
   for (const p of links) process.stderr.write(`link: ${p}\n`)
   if (links.length === 0)
-    process.stdout.write(`links of README.md and docs/: ${linkedPages().length} pages, none broken\n`)
+    process.stdout.write(
+      `links of README.md, docs/, deploy/ and services/: ${linkedPages().length} pages, none broken\n`
+    )
   process.exitCode = failed > 0 || links.length > 0 ? 1 : 0
 }
 

@@ -29,10 +29,11 @@ export async function generateArtifacts(): Promise<Artifacts> {
     const { app } = await bootApp(config, {
       migrate: 'latest',
       logger: false,
-      onRoute: (route) => {
-        if (route.schema?.hide === true || route.url.startsWith('/docs')) return
-        for (const m of [route.method].flat()) if (m !== 'HEAD') routes.push(`${m} ${route.url}`)
-      }
+      instrument: (app) =>
+        app.addHook('onRoute', (route) => {
+          if (route.schema?.hide === true || route.url.startsWith('/docs')) return
+          for (const m of [route.method].flat()) if (m !== 'HEAD') routes.push(`${m} ${route.url}`)
+        })
     })
     await app.ready()
     const doc = app.swagger()

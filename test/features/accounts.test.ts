@@ -465,7 +465,7 @@ for (const backend of BACKEND_NAMES()) {
       t.equal(edits.length, 1, 'one account.edit audit row')
       t.same(JSON.parse(edits[0]!.details).permissions, { from: ['tokens:read', 'tokens:write'], to: ['tokens:read'] })
 
-      // Giving a permission back. DESIGN.md §5: a login token carries the account's full *current*
+      // Giving a permission back. docs/design.md, "Accounts, permissions, scopes": a login token carries the account's full *current*
       // permissions, so a grant reaches a session that is already in the cache (a fresh login,
       // cached after the narrowing above, so no invalidation marker hides the cache).
       const session2 = await login(ta.app, 'customer', 'narrow', PW)

@@ -5,7 +5,7 @@ import { ADMIN, bearer, createAccount, createService, startAuthority } from '../
 import { assertError, assertNotLogged } from '../support/http-contract.js'
 
 /**
- * The one error contract (DESIGN.md §6, §8): the error body shape, body limits, media types,
+ * The one error contract (docs/design.md, "HTTP surface" and "Operations"): the error body shape, body limits, media types,
  * dependency failure (503 without internal text) and secrets kept out of the logs. The Bearer
  * transport and its challenges are test/spec/rfc6750-bearer.test.ts.
  */

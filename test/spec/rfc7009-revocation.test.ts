@@ -6,7 +6,7 @@ import { BACKEND_NAMES } from '../support/backends.js'
 import { basic, MEDIA, PW, REALM, rfcFixture, rfcPost, type Media } from '../support/rfc.js'
 
 /**
- * RFC 7009 `POST /revoke` (DESIGN.md §4–6): who may revoke what, by each caller authentication and
+ * RFC 7009 `POST /revoke` (docs/design.md, "Tokens" to "HTTP surface"): who may revoke what, by each caller authentication and
  * media type; 200 whatever the token was (§2.2); the caller itself is still authenticated.
  */
 

@@ -7,7 +7,7 @@ import { ADMIN, bearer, createAccount, createService, dbReads, errorCode, login 
 import { basic, MEDIA, PW, REALM, rfcFixture, rfcPost, sortedKeys } from '../support/rfc.js'
 
 /**
- * RFC 7662 `POST /introspect` (DESIGN.md §4–6): media types, the three ways a service caller
+ * RFC 7662 `POST /introspect` (docs/design.md, "Tokens" to "HTTP surface"): media types, the three ways a service caller
  * authenticates (and the exact codes when it fails), the active and inactive answers, and the
  * cache hint. RFC 7009 is test/spec/rfc7009-revocation.test.ts; expiry on a frozen clock and
  * pruning are in test/features/lifecycle.test.ts.

@@ -57,9 +57,11 @@ export async function startAuthority(
     const { app } = await bootApp(config, {
       migrate: 'latest',
       logger: { ...loggerOptions(config), stream },
-      ...(clock ? { clock } : {})
+      ...(clock ? { clock } : {}),
+      // the recorder's hooks must precede the routes to see their requests
+      ...(seen ? { instrument: (app: FastifyInstance) => seen.watchRequests(app) } : {})
     })
-    if (seen) seen.watch(app)
+    seen?.watchServices(app)
     apps.push(app)
     return app
   }

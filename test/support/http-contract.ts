@@ -3,7 +3,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import type t from 'tap'
 import { errorCode, type TestAuthority } from './authority.js'
 
-/** The one error contract (DESIGN.md §6, §8), asserted by the RFC 6750 spec and the error-contract feature tests. */
+/** The one error contract (docs/design.md, "HTTP surface" and "Operations"), asserted by the RFC 6750 spec and the error-contract feature tests. */
 
 export const REALM = 'token-authority'
 export const ERROR_KEYS = ['code', 'error', 'message', 'requestId', 'statusCode']

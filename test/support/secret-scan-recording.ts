@@ -102,8 +102,11 @@ export class SecretsSeen {
     } else this.#credential(value)
   }
 
-  /** adds hooks (requests and responses) and wraps the services an app hands out */
-  watch(app: FastifyInstance): void {
+  /**
+   * Adds hooks that record requests and responses: call on the new instance before any route is
+   * registered (buildApp's `instrument`), or the routes registered before never run them.
+   */
+  watchRequests(app: FastifyInstance): void {
     app.addHook('onRequest', async (request) => this.#request(request))
     // after parsing, before validation: a body refused by its schema still counts
     app.addHook('preValidation', async (request) => this.#walk(request.body, '', 0))
@@ -112,7 +115,10 @@ export class SecretsSeen {
       else if (Buffer.isBuffer(payload)) this.#tokensIn(payload.toString('utf8'))
       return payload
     })
-    // direct service calls (tests that set up through the services, not HTTP)
+  }
+
+  /** Wraps the services an app hands out: direct service calls (tests that set up through the services, not HTTP). */
+  watchServices(app: FastifyInstance): void {
     const { accounts, tokens } = app.authority
     const positional: Record<string, number> = { login: 2, confirmPassword: 1, ensureFirstAdmin: 1 }
     wrapMethods(accounts, (name, args) => {

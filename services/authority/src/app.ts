@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import AjvCompiler from '@fastify/ajv-compiler'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { authenticatePlugin } from './auth/authenticate.js'
 import type { Config } from './config.js'
@@ -85,15 +85,21 @@ function createFastify(config: Config, log: Logger) {
   }).withTypeProvider<TypeBoxTypeProvider>()
 }
 
+export interface BuildOptions {
+  /**
+   * Called with the new instance before anything is registered, so the hooks it adds see every
+   * route (the OpenAPI generator's route list, the test suite's secret-scan recorder).
+   */
+  instrument?: (app: FastifyInstance) => void
+}
+
 /** Registration only: plugins, hooks and routes over services built elsewhere (boot.ts); never listens. */
-export async function buildApp(
-  input: AppInput,
-  opts: { onRoute?: (route: RouteOptions) => void } = {}
-): Promise<FastifyInstance> {
+export async function buildApp(input: AppInput, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const { services } = input
   const { config, metrics } = services
   const app = createFastify(config, input.log)
-  if (opts.onRoute) app.addHook('onRoute', opts.onRoute)
+  // before any registration: a hook added after an (awaited) register does not reach its routes
+  opts.instrument?.(app)
 
   // lent clients: their owner (boot) closes them
   await app.register(databasePlugin, { handle: services.database })

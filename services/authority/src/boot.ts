@@ -1,6 +1,6 @@
-import type { FastifyInstance, RouteOptions } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { buildApp } from './app.js'
+import { type BuildOptions, buildApp } from './app.js'
 import { createRedisClient, type RedisClient } from './cache/redis-client.js'
 import type { TokenCache } from './cache/token-cache.js'
 import type { Clock } from './clock.js'
@@ -103,11 +103,11 @@ export async function boot(config: Config, opts: BootOptions): Promise<Booted> {
 /** boot + buildApp: the app closes what the boot opened. */
 export async function bootApp(
   config: Config,
-  opts: BootOptions & { onRoute?: (route: RouteOptions) => void }
+  opts: BootOptions & BuildOptions
 ): Promise<{ app: FastifyInstance; booted: Booted }> {
   const booted = await boot(config, opts)
   try {
-    const app = await buildApp(booted, opts.onRoute ? { onRoute: opts.onRoute } : {})
+    const app = await buildApp(booted, opts.instrument ? { instrument: opts.instrument } : {})
     app.addHook('onClose', async () => booted.close())
     return { app, booted }
   } catch (err) {

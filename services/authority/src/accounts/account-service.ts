@@ -195,7 +195,7 @@ export class AccountService {
   }
 
   /**
-   * The privilege boundary (DESIGN.md §5): a credential acts on another account (changes it,
+   * The privilege boundary (docs/design.md, "Accounts, permissions, scopes"): a credential acts on another account (changes it,
    * mints or lists or revokes its tokens) only when that account holds nothing the credential
    * lacks. `caller` null = the operator (CLI, bootstrap).
    */
@@ -516,7 +516,7 @@ export class AccountService {
   }
 
   /**
-   * Management changes are confirmed with the caller's current password (DESIGN.md §5). The
+   * Management changes are confirmed with the caller's current password (docs/design.md, "Accounts, permissions, scopes"). The
    * confirmation shares the login's throttle, so a held token is no way to guess the password.
    */
   async confirmPassword(accountId: string, password: string | undefined, ip: string): Promise<string> {

@@ -24,7 +24,7 @@ const KNOWN_CLIENT_FAILURES = 10
 const KNOWN_CLIENT_WINDOW = 900
 
 /**
- * Failed-login throttling without a hard lockout (DESIGN.md §5):
+ * Failed-login throttling without a hard lockout (docs/design.md, "Accounts, permissions, scopes"):
  * - per account: at most N attempts an hour are even checked (bcrypt) from unknown addresses;
  * - per client address: a budget of failures per window, whatever the username;
  * - an address the account has logged in from before keeps its own small budget, so an attacker

@@ -131,7 +131,7 @@ export class RedisTokenCache implements TokenCache {
   }
 
   /**
-   * Redis is not trusted for integrity (DESIGN.md §3): an entry counts only if its MAC is ours and
+   * Redis is not trusted for integrity (docs/design.md, "Storage"): an entry counts only if its MAC is ours and
    * covers this key (a copy of another token's entry is foreign), it is no older than CACHE_TTL
    * (+ margin), and it was filled after the last invalidation of this token this process knows of.
    * Anything else is a miss (the database decides), counted and logged without values.

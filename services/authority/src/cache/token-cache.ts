@@ -29,7 +29,7 @@ export interface CachedToken {
 export type CacheLookup = { hit: true; entry: CachedToken } | { hit: false; error?: true }
 
 /**
- * Read-through cache contract (DESIGN.md §3), shared by Redis and the in-process cache:
+ * Read-through cache contract (docs/design.md, "Storage"), shared by Redis and the in-process cache:
  * - `get` never throws: a cache fault is a miss (the caller then asks the database);
  * - `fill` never overwrites an invalidation marker, so a fill racing a revoke cannot resurrect;
  * - `invalidate` replaces entries with markers that outlive any fill in flight, then publishes.

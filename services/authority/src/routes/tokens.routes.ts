@@ -22,7 +22,7 @@ import { issuedResponse, tokenSpecFrom, tokenView, toUnixMs, toUnixSeconds } fro
 const TAG = 'tokens'
 const IdParams = Type.Object({ id: TokenId })
 
-/** The caller's own tokens: `/v1/tokens…` (DESIGN.md §6). */
+/** The caller's own tokens: `/v1/tokens…` (docs/design.md, "HTTP surface"). */
 export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
   const { tokens, accounts } = deps
 

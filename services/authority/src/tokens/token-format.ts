@@ -15,7 +15,7 @@ import type { SigningKey } from '../config.js'
 export { TOKEN_BODY_CHARS, TOKEN_KINDS, tokenRegex, type TokenKind } from '../../../verifier/src/token-shape.js'
 
 /**
- * The token value (DESIGN.md §4):
+ * The token value (docs/design.md, "Tokens"):
  *
  *   <prefix>_<kind>_<body>          body = base64url of 99 bytes, always 132 characters
  *

@@ -645,7 +645,7 @@ export class TokenLifecycle {
 
   /**
    * Revokes tokens of one account (all of them when `ids` is null). Commit first, then
-   * invalidate the cache (DESIGN.md §3): if the cache is down the revoke still stands.
+   * invalidate the cache (docs/design.md, "Storage"): if the cache is down the revoke still stands.
    */
   async revoke(accountId: string, ids: readonly string[] | null, reason: string, actor: Actor): Promise<RevokeResult> {
     const work = this.#o.db.transaction().execute(async (trx) => {

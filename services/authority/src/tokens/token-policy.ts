@@ -34,7 +34,7 @@ export function checkExpiry(expSec: number | null | undefined, nowSec: number): 
 }
 
 /**
- * The lifetime policy of PATs and service tokens (DESIGN.md §5). `requested`: what the call
+ * The lifetime policy of PATs and service tokens (docs/design.md, "Accounts, permissions, scopes"). `requested`: what the call
  * asked for (undefined = nothing); `carried`: the expiry a regenerate or copy inherits when the
  * call names none. Asked-for values past the maximum are refused, naming the limit; an inherited
  * one is brought within it; "never" only when there is no maximum.
