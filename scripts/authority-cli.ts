@@ -9,7 +9,7 @@
  *   revoke-account ID|USERNAME      revoke every live token of an account
  *   grant ID|USERNAME SCOPE...      add permissions to an account (how new EXTRA_SCOPES reach admins:
  *                                   through the API nobody grants what their own credential lacks)
- *   prune                           delete expired/revoked rows past the retention window now
+ *   prune                           delete rows past their retention now (tokens, revocation log, webhook log)
  *   help [COMMAND]                  the list of commands, or one command's help
  *
  * Every command takes -h/--help (exit 0) and --json. Arguments may start with "-" (token ids are
@@ -136,10 +136,12 @@ const SPECS: readonly Spec[] = [
   {
     name: 'prune',
     synopsis: 'prune',
-    summary: 'delete expired/revoked rows past the retention window now',
+    summary: 'delete rows past their retention now (tokens, revocation log, webhook log)',
     description:
-      'Deletes the token rows expired or revoked more than PRUNE_RETENTION_DAYS ago, now (the server\n' +
-      'also does it every PRUNE_INTERVAL_SECONDS).',
+      'Deletes, now, the token rows expired or revoked more than PRUNE_RETENTION_DAYS ago, the\n' +
+      'revocation log events older than REVOCATION_LOG_RETENTION_HOURS (the newest is always kept) and\n' +
+      'the delivered or failed webhook deliveries older than WEBHOOK_LOG_RETENTION_DAYS. The server\n' +
+      'does the same every PRUNE_INTERVAL_SECONDS.',
     options: {},
     positionals: [],
     build: () => ({ name: 'prune' })
@@ -344,10 +346,20 @@ async function execute(command: Command, io: CliIo): Promise<{ human: string; da
       }
     }
     if (command.name === 'prune') {
-      const { pruneNow } = await import('../services/authority/src/jobs/prune-job.js')
+      const { pruneAll } = await import('../services/authority/src/jobs/prune-job.js')
       const { systemClock } = await import('../services/authority/src/clock.js')
-      const pruned = await pruneNow(database.db, systemClock, config.PRUNE_RETENTION_DAYS * 86400_000)
-      return { human: `pruned ${pruned} token rows`, data: { pruned } }
+      const p = await pruneAll(database.db, systemClock, {
+        retentionMs: config.PRUNE_RETENTION_DAYS * 86400_000,
+        revocationRetentionMs: config.REVOCATION_LOG_RETENTION_HOURS * 3600_000,
+        webhookRetentionMs: config.WEBHOOK_LOG_RETENTION_DAYS * 86400_000
+      })
+      return {
+        human:
+          `pruned ${p.tokens} token rows, ${p.revocationEvents} revocation log events, ` +
+          `${p.webhookRows} webhook deliveries and events`,
+        // `pruned`: token rows, as before
+        data: { pruned: p.tokens, revocation_events: p.revocationEvents, webhook_rows: p.webhookRows }
+      }
     }
 
     // The rest go through the services (no HTTP), so caches are invalidated like any API change.

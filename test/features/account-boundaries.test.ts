@@ -434,11 +434,13 @@ for (const name of BACKEND_NAMES()) {
     })
     const sessions = await Promise.all(Array.from({ length: 4 }, () => login(ta.app, 'customer', 'erin', PW)))
     const before = await newPat(ta, sessions[0]!, PW, ['tokens:read'])
+    const existing: { id: string; value: string }[] = []
+    for (let i = 0; i < 20; i++) existing.push(await newPat(ta, sessions[i % sessions.length]!, PW, ['tokens:read']))
 
-    // logins and PAT creations in flight while the disable runs
+    // logins, PAT creations, regenerates and copies in flight while the disable runs
     const issued: string[] = []
     const inFlight: Promise<void>[] = []
-    // each from its own address, so no throttle budget decides the race (40 + 40 < 100 an hour)
+    // each from its own address, so no throttle budget decides the race (40 + 40 + 20 ≤ 100 an hour)
     for (let i = 0; i < 40; i++) {
       inFlight.push(
         ta.app
@@ -466,13 +468,28 @@ for (const name of BACKEND_NAMES()) {
           })
       )
     }
+    for (let i = 0; i < 20; i++) {
+      inFlight.push(
+        ta.app
+          .inject({
+            method: 'POST',
+            url: `/v1/tokens/${existing[i]!.id}/${i % 2 === 0 ? 'regenerate' : 'copy'}`,
+            remoteAddress: `192.0.2.${i + 1}`,
+            headers: bearer(sessions[i % sessions.length]!),
+            payload: { password: PW }
+          })
+          .then((r) => {
+            if (r.statusCode === 201) issued.push((r.json() as { access_token: string }).access_token)
+          })
+      )
+    }
     await new Promise((resolve) => setTimeout(resolve, 5))
     const disable = await call(ta, 'PATCH', `/v1/accounts/${id}`, ta.adminToken, {
       disabled: true,
       current_password: ADMIN.password
     })
     t.equal(disable.statusCode, 200, disable.body)
-    const all = [before.value, ...sessions]
+    const all = [before.value, ...sessions, ...existing.map((e) => e.value)]
     // what was issued before the disable returned must be inactive now
     const issuedBeforeReturn = [...issued]
     for (const value of [...all, ...issuedBeforeReturn]) t.not(await state(ta, svc.token, value), 'active')
@@ -490,6 +507,8 @@ for (const name of BACKEND_NAMES()) {
     t.equal(revived, 0, `re-enabling revives none of ${all.length + issued.length} tokens`)
     const fresh = await login(ta.app, 'customer', 'erin', PW)
     t.equal(await state(ta, svc.token, fresh), 'active', 'a login after the enable works')
-    t.comment(`${issued.length} of 80 in-flight issues completed around the disable`)
+    t.comment(
+      `${issued.length} of 100 in-flight issues (logins, creations, regenerates, copies) completed around the disable`
+    )
   })
 }

@@ -351,6 +351,11 @@ for (const name of BACKEND_NAMES()) {
     const pruned = await cli({ ...env, PRUNE_RETENTION_DAYS: '0' }, 'prune', '--json')
     t.equal(pruned.code, 0, pruned.stderr)
     t.ok(JSON.parse(pruned.stdout).pruned >= 2, 'revoked rows past retention are pruned')
+    t.match(
+      JSON.parse(pruned.stdout),
+      { revocation_events: Number, webhook_rows: Number },
+      'the revocation log and the webhook log are pruned by the same command (revocation-log.test.ts: what goes)'
+    )
     const gone = await ta.app.authority.database.db
       .selectFrom('tokens')
       .select('id')

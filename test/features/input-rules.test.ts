@@ -8,7 +8,9 @@ import {
   ADMIN,
   bearer,
   createAccount,
+  createService,
   errorCode,
+  introspect,
   login,
   startAuthority,
   type TestAuthority
@@ -170,6 +172,26 @@ for (const name of BACKEND_NAMES()) {
       })
       t.equal(res.statusCode, 201, res.body)
       t.equal((res.json() as { token: { expires_at: null } }).token.expires_at, null)
+      // the operator then sets a maximum (the default 365 days): what exists is not cut short
+      const capped = await startAuthority(t, name, { backend: open.backend })
+      t.equal(capped.config.TOKEN_MAX_LIFETIME_DAYS, 365)
+      const checker = await createService(capped, 'lifetime-checker', ['tokens:introspect'])
+      const info = await introspect(capped, checker.token, (res.json() as { access_token: string }).access_token)
+      t.equal(info.active, true, 'a never-expiring token keeps working under a maximum set later')
+      t.notOk('exp' in info, 'and still has no expiry')
+      const renamed = await post(
+        capped,
+        `/v1/tokens/${(res.json() as { token: { id: string } }).token.id}`,
+        capped.adminToken,
+        { name: 'forever, renamed', password: ADMIN.password },
+        'PATCH'
+      )
+      t.equal(renamed.statusCode, 200, renamed.body)
+      t.equal(
+        (renamed.json() as { expires_at: null }).expires_at,
+        null,
+        'an edit that does not touch the expiry keeps it'
+      )
     })
 
     t.test('names and descriptions are plain text, stored exactly as echoed', async (t) => {

@@ -213,6 +213,31 @@ for (const backend of BACKEND_NAMES()) {
       t.equal(right.statusCode, 429, 'even the right password waits: the budget is spent')
     })
 
+    t.test('a password change is throttled like a confirmation: its current password is a guess too', async (t) => {
+      await createAccount(ta, { username: 'changer', password: 'changer-password-1', kind: 'customer' })
+      const session = await login(app, 'customer', 'changer', 'changer-password-1')
+      const change = (current: string) =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/me/password',
+          headers: bearer(session),
+          remoteAddress: '10.66.0.2',
+          payload: { current_password: current, new_password: 'changer-password-2' }
+        })
+      const codes: number[] = []
+      for (let i = 0; i < 7; i++) codes.push((await change(`guess-${i}`)).statusCode)
+      t.same(codes, [403, 403, 403, 403, 403, 429, 429], 'five guesses checked (the account budget), then 429')
+      const right = await change('changer-password-1')
+      t.equal(right.statusCode, 429, 'the right current password waits too')
+      t.equal(errorCode(right), 'too_many_requests')
+      t.ok(retryAfter(right) > 0, 'with Retry-After')
+      t.equal(
+        await login(app, 'customer', 'changer', 'changer-password-2').catch(() => 'refused'),
+        'refused',
+        'the password did not change'
+      )
+    })
+
     t.test('concurrent wrong logins cannot outrun the per-account budget', async (t) => {
       await createAccount(ta, { username: 'stampede', password: 'stampede-password', kind: 'customer' })
       const results = await Promise.all(

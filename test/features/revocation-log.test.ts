@@ -9,6 +9,7 @@ import { Redis } from 'ioredis'
 import t from 'tap'
 import { run } from '../../scripts/authority-cli.js'
 import { RedisTokenCache } from '../../services/authority/src/cache/redis-cache.js'
+import { pruneAll } from '../../services/authority/src/jobs/prune-job.js'
 import { appendRevocation } from '../../services/authority/src/revocations/revocation.repository.js'
 import { revokeTokenRows } from '../../services/authority/src/tokens/token.repository.js'
 import {
@@ -22,6 +23,7 @@ import {
   type TestAuthority
 } from '../support/authority.js'
 import { BACKEND_NAMES } from '../support/backends.js'
+import { frozenOf } from '../support/rfc.js'
 import { newPat, PW } from '../support/revocation-fixture.js'
 
 async function events(ta: TestAuthority) {
@@ -189,6 +191,58 @@ for (const name of BACKEND_NAMES()) {
       t.equal(reset.statusCode, 200)
     })
 
+    t.test('an earlier expiry, an admin password reset and a disable each append their events', async (t) => {
+      const erinId = await createAccount(ta, {
+        username: 'erin',
+        password: PW,
+        kind: 'customer',
+        permissions: ['tokens:read', 'tokens:write']
+      })
+      const sessionId = async (token: string) =>
+        ((await ta.app.inject({ url: '/v1/me', headers: bearer(token) })).json() as { token: { id: string } }).token.id
+      const one = await login(ta.app, 'customer', 'erin', PW)
+      const two = await login(ta.app, 'customer', 'erin', PW)
+      const sessions = [await sessionId(one), await sessionId(two)].sort()
+      const pat = await newPat(ta, one, 'pat')
+      const before = (await events(ta)).length
+      const earlier = await ta.app.inject({
+        method: 'PATCH',
+        url: `/v1/tokens/${pat.id}`,
+        headers: bearer(one),
+        payload: { expires_at: new Date(Date.now() + 86_400_000).toISOString(), password: PW }
+      })
+      t.equal(earlier.statusCode, 200, earlier.body)
+      const reset = await ta.app.inject({
+        method: 'PATCH',
+        url: `/v1/accounts/${erinId}`,
+        headers: bearer(ta.adminToken),
+        payload: { password: 'erin-reset-password-1', current_password: ADMIN.password }
+      })
+      t.equal(reset.statusCode, 200, reset.body)
+      const disable = await ta.app.inject({
+        method: 'PATCH',
+        url: `/v1/accounts/${erinId}`,
+        headers: bearer(ta.adminToken),
+        payload: { disabled: true, current_password: ADMIN.password }
+      })
+      t.equal(disable.statusCode, 200, disable.body)
+      const after = (await events(ta)).slice(before)
+      t.same(
+        after.map((e) => [e.reason, [...e.tokenIds].sort(), e.accountId]),
+        [
+          ['edited', [pat.id], null],
+          ['password_reset', sessions, null],
+          ['account_disabled', [], erinId],
+          ['account_disabled', [pat.id], null]
+        ],
+        'earlier expiry (the token), admin reset (every login token), disable (the account, then its live tokens)'
+      )
+      for (const token of [one, two]) {
+        t.same(await introspect(ta, svc.token, token), { active: false, reason: 'revoked' }, 'the sessions ended')
+      }
+      t.same(await introspect(ta, svc.token, pat.value), { active: false, reason: 'revoked' }, 'the PAT too')
+    })
+
     t.test('a CLI revoke reaches the running server through the log', async (t) => {
       const carol = await login(ta.app, 'customer', 'carol', PW)
       const pat = await newPat(ta, carol, 'pat')
@@ -308,6 +362,37 @@ for (const name of BACKEND_NAMES()) {
       await third.close()
       t.equal(third.received[0]!.event, 'reset', 'further behind than the retention: reset')
     })
+  })
+
+  t.test(`pruning the log on ${name}: events past the retention go, the newest always stays`, async (t) => {
+    const ta = await startAuthority(t, name, { frozen: Date.now() })
+    const clock = frozenOf(ta)
+    const db = ta.app.authority.database.db
+    const append = (id: string) =>
+      db.transaction().execute((trx) => appendRevocation(trx, { at: clock.now(), tokenIds: [id], reason: 'revoked' }))
+    for (const id of ['old-1', 'old-2', 'old-3']) await append(id)
+    const older = (await events(ta)).length
+    clock.advance(25 * 3600_000)
+    await append('new-1')
+    const retention = {
+      retentionMs: 30 * 86_400_000,
+      revocationRetentionMs: 24 * 3600_000,
+      webhookRetentionMs: 30 * 86_400_000
+    }
+    const pruned = await pruneAll(db, clock, retention)
+    t.equal(pruned.revocationEvents, older, 'every event older than 24 h')
+    t.same(
+      (await events(ta)).map((e) => e.tokenIds),
+      [['new-1']],
+      'the recent one stays'
+    )
+    clock.advance(25 * 3600_000)
+    t.equal((await pruneAll(db, clock, retention)).revocationEvents, 0, 'the newest is kept even when old')
+    t.same(
+      (await events(ta)).map((e) => e.tokenIds),
+      [['new-1']],
+      'a follower still finds where the log stands'
+    )
   })
 }
 

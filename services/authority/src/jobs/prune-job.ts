@@ -6,6 +6,25 @@ import { pruneRevocations } from '../revocations/revocation.repository.js'
 import { pruneTokenRows } from '../tokens/token.repository.js'
 import { pruneWebhookRows } from '../webhooks/webhook.repository.js'
 
+/** How long each kind of row is kept after it stopped mattering. */
+export interface Retention {
+  /** token rows, after they expired or were revoked */
+  retentionMs: number
+  /** the revocation log's events (a consumer further behind gets a reset) */
+  revocationRetentionMs: number
+  /** the webhook delivery log (delivered and failed) and its events */
+  webhookRetentionMs: number
+}
+
+export interface Pruned {
+  /** token rows */
+  tokens: number
+  /** revocation log events */
+  revocationEvents: number
+  /** webhook deliveries and events */
+  webhookRows: number
+}
+
 /**
  * Deletes token rows that expired or were revoked longer ago than the retention window. A pruned
  * token still introspects inactive: its expiry is signed into the value (reason `expired`).
@@ -14,31 +33,36 @@ export async function pruneNow(db: Kysely<Database>, clock: Clock, retentionMs: 
   return pruneTokenRows(db, clock.now() - retentionMs)
 }
 
-export function startPruneJob(o: {
-  db: Kysely<Database>
-  clock: Clock
-  retentionMs: number
-  /** how long the revocation log keeps its events (a consumer further behind gets a reset) */
-  revocationRetentionMs: number
-  /** how long the webhook delivery log (delivered and failed) and its events are kept */
-  webhookRetentionMs: number
-  intervalMs: number
-  log: FastifyBaseLogger
-}): {
+/** One pass over everything with a retention: what the job runs, and the CLI's `prune`. */
+export async function pruneAll(db: Kysely<Database>, clock: Clock, r: Retention): Promise<Pruned> {
+  const now = clock.now()
+  const [tokens, revocationEvents, webhookRows] = await Promise.all([
+    pruneTokenRows(db, now - r.retentionMs),
+    pruneRevocations(db, now - r.revocationRetentionMs),
+    pruneWebhookRows(db, now - r.webhookRetentionMs)
+  ])
+  return { tokens, revocationEvents, webhookRows }
+}
+
+export function startPruneJob(
+  o: Retention & {
+    db: Kysely<Database>
+    clock: Clock
+    intervalMs: number
+    log: FastifyBaseLogger
+  }
+): {
   stop(): void
 } {
   let running: Promise<void> | null = null
   const timer = setInterval(() => {
     if (running) return
-    running = Promise.all([
-      pruneNow(o.db, o.clock, o.retentionMs),
-      pruneRevocations(o.db, o.clock.now() - o.revocationRetentionMs),
-      pruneWebhookRows(o.db, o.clock.now() - o.webhookRetentionMs)
-    ])
-      .then(([n, events, webhookRows]) => {
+    running = pruneAll(o.db, o.clock, o)
+      .then(({ tokens, revocationEvents, webhookRows }) => {
         if (webhookRows > 0) o.log.info({ pruned: webhookRows }, 'pruned webhook deliveries and events past retention')
-        if (n > 0) o.log.info({ pruned: n }, 'pruned expired and revoked tokens')
-        if (events > 0) o.log.info({ pruned: events }, 'pruned revocation log events past retention')
+        if (tokens > 0) o.log.info({ pruned: tokens }, 'pruned expired and revoked tokens')
+        if (revocationEvents > 0)
+          o.log.info({ pruned: revocationEvents }, 'pruned revocation log events past retention')
       })
       .catch((err: Error) => o.log.warn({ msg_: err.message }, 'prune failed; will retry'))
       .finally(() => {
