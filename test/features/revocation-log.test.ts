@@ -22,7 +22,7 @@ import {
   startAuthority,
   type TestAuthority
 } from '../support/authority.js'
-import { BACKEND_NAMES } from '../support/backends.js'
+import { BACKEND_NAMES, createBackend } from '../support/backends.js'
 import { frozenOf } from '../support/rfc.js'
 import { newPat, PW } from '../support/revocation-fixture.js'
 
@@ -397,6 +397,48 @@ for (const name of BACKEND_NAMES()) {
 }
 
 for (const name of BACKEND_NAMES().filter((n) => n === 'mysql+redis')) {
+  t.test('SQLite + Redis: a CLI revoke reaches the running server (it once printed ok and dropped it)', async (t) => {
+    const sqlite = await createBackend('embedded')
+    const prefix = `ta_t_sqlite_redis_${process.pid}_${Date.now()}:`
+    const backend = {
+      ...sqlite,
+      env: { ...sqlite.env, REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: prefix }
+    }
+    const direct = new Redis(process.env.TEST_REDIS_URL!)
+    t.teardown(async () => {
+      const keys = await direct.keys(`${prefix}*`)
+      if (keys.length > 0) await direct.del(...keys)
+      await direct.quit()
+      await sqlite.cleanup()
+    })
+    const ta = await startAuthority(t, 'embedded', { backend })
+    t.ok(ta.app.authority.cache instanceof RedisTokenCache, 'the cache is Redis, the database SQLite')
+    const svc = await createService(ta, 'follower', ['tokens:introspect', 'tokens:introspect:reason'])
+    await createAccount(ta, {
+      username: 'frank',
+      password: PW,
+      kind: 'customer',
+      permissions: ['tokens:read', 'tokens:write']
+    })
+    const frank = await login(ta.app, 'customer', 'frank', PW)
+    const pat = await newPat(ta, frank, 'pat')
+    t.equal((await introspect(ta, svc.token, pat.value)).active, true, 'cached as active')
+    t.ok((await direct.keys(`${prefix}*`)).length > 0, 'in Redis')
+    const io = {
+      env: { ...process.env, ...backend.env, BCRYPT_COST: '4', LOG_LEVEL: 'warn' },
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+      stdin: (async function* () {})()
+    }
+    t.equal(await run(['revoke-token', pat.id], io), 0)
+    const waited = await waitUntil(
+      'the server to see the CLI revoke',
+      async () => (await introspect(ta, svc.token, pat.value)).active === false
+    )
+    t.comment(`inactive at the server ${waited} ms after the CLI returned`)
+    t.same(await introspect(ta, svc.token, pat.value), { active: false, reason: 'revoked' })
+  })
+
   t.test('cache entries Redis cannot forge', async (t) => {
     const ta = await startAuthority(t, name)
     t.ok(ta.app.authority.cache instanceof RedisTokenCache)
