@@ -30,7 +30,9 @@
  *                        ServiceMonitor of the authority scrapes port "metrics", never "http"
  *   network-policy       the authority's policy: ingress only from labelled clients, the metrics
  *                        port only from one named namespace (monitoring), every ingress rule names
- *                        its ports; egress only to 3306, 6379, 26379 (Sentinel) and 53
+ *                        its ports; egress only to 3306, 6379, 26379 (Sentinel) and 53, and to
+ *                        443/80 (webhook receivers) only towards ipBlocks that except the private,
+ *                        loopback, link-local (cloud metadata) and shared address ranges
  */
 
 /** Env names the config reads from `<NAME>_FILE` (services/authority/src/config.ts FILE_VARS). */
@@ -48,6 +50,10 @@ const LONG_RUNNING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Replica
 const DRAIN_SECONDS = 10 // closeWithGrace in services/authority/src/server.ts
 // 26379: Redis Sentinel (REDIS_SENTINELS), for an overlay that uses it
 const ALLOWED_EGRESS_PORTS = new Set([3306, 6379, 26379, 53])
+/** webhook delivery: allowed only towards the internet, never to what sits inside the cluster or the node */
+const WEB_EGRESS_PORTS = new Set([443, 80])
+/** ranges an ipBlock of a web egress rule must except (RFC 1918, loopback, link-local metadata, CGNAT) */
+const MUST_EXCEPT = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8', '169.254.0.0/16', '100.64.0.0/10']
 
 const id = (o) => `${o.kind}/${o.metadata?.name ?? '?'}`
 
@@ -373,12 +379,30 @@ export function houseRules(objects, ctx = {}) {
           const ports = rule.ports ?? []
           if (ports.length === 0) fail('network-policy', p, 'an egress rule with no ports allows everything')
           for (const port of ports) {
-            if (!ALLOWED_EGRESS_PORTS.has(Number(port.port)))
-              fail(
-                'network-policy',
-                p,
-                `egress to port ${port.port}: only MySQL 3306, Redis 6379, Sentinel 26379 and DNS 53`
-              )
+            if (ALLOWED_EGRESS_PORTS.has(Number(port.port))) continue
+            if (WEB_EGRESS_PORTS.has(Number(port.port))) {
+              const peers = rule.to ?? []
+              const fenced =
+                peers.length > 0 &&
+                peers.every((peer) => {
+                  const block = peer.ipBlock
+                  if (block === undefined || peer.namespaceSelector || peer.podSelector) return false
+                  const except = new Set(block.except ?? [])
+                  return block.cidr !== '0.0.0.0/0' || MUST_EXCEPT.every((range) => except.has(range))
+                })
+              if (!fenced)
+                fail(
+                  'network-policy',
+                  p,
+                  `egress to port ${port.port} (webhooks) must go to ipBlocks that except ${MUST_EXCEPT.join(', ')}`
+                )
+              continue
+            }
+            fail(
+              'network-policy',
+              p,
+              `egress to port ${port.port}: only MySQL 3306, Redis 6379, Sentinel 26379, DNS 53 and webhooks (443/80, fenced)`
+            )
           }
         }
       }

@@ -4,6 +4,7 @@
 // and recovers gets each event exactly once, two instances on one database never double-deliver,
 // redirects are not followed, retries end in `failed` after the configured time, test events,
 // the delivery log; and the measured commit → receiver latency.
+import { sql } from 'kysely'
 import t from 'tap'
 import { retryDelayMs } from '../../services/authority/src/webhooks/delivery-worker.js'
 import {
@@ -464,6 +465,62 @@ for (const backend of BACKEND_NAMES()) {
       t.equal(log.items[0]!.status, 'pending')
       t.equal(log.items[0]!.last_http_status, 302)
       t.equal(log.items[0]!.last_error, 'redirect not followed')
+    })
+
+    t.test('a change that fails after recording its event leaves no event: one transaction', async (t) => {
+      const atomic = await Receiver.start()
+      t.teardown(() => atomic.close())
+      const ep = await createEndpoint(ta, atomic.url, ['token.revoked'])
+      t.teardown(() => pause(ta, ep.id))
+      const c = await customer(ta, 'hook-atomic')
+      const pat = await newPat(ta, c.token)
+      const db = ta.app.authority.database.db
+      // the revoke writes the token row, its audit row and its token.revoked event, then its
+      // revocation-log entry: refuse that last insert and the whole change must vanish
+      await sql
+        .raw(
+          backend === 'embedded'
+            ? "CREATE TRIGGER refuse_log BEFORE INSERT ON revocation_events BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            : "CREATE TRIGGER refuse_log BEFORE INSERT ON revocation_events FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'"
+        )
+        .execute(db)
+      let dropped = false
+      const drop = async () => {
+        if (!dropped) await sql.raw('DROP TRIGGER refuse_log').execute(db)
+        dropped = true
+      }
+      t.teardown(drop)
+      const revoke = await ta.app.inject({
+        method: 'DELETE',
+        url: `/v1/tokens/${pat.id}`,
+        headers: bearer(c.token),
+        payload: { password: PW }
+      })
+      t.ok(revoke.statusCode >= 500, `the revoke failed (${revoke.statusCode})`)
+      await drop()
+      const events = await db
+        .selectFrom('outbox_events')
+        .select('payload')
+        .where('type', '=', 'token.revoked')
+        .execute()
+      t.notOk(
+        events.some((e) => e.payload.includes(pat.id)),
+        'no token.revoked event for it in the outbox'
+      )
+      const row = await db.selectFrom('tokens').select('revoked_at').where('id', '=', pat.id).executeTakeFirstOrThrow()
+      t.equal(row.revoked_at, null, 'and the token is not revoked')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      t.equal(atomic.received.length, 0, 'nothing was delivered')
+      // the same revoke, now allowed: one event, delivered
+      const again = await ta.app.inject({
+        method: 'DELETE',
+        url: `/v1/tokens/${pat.id}`,
+        headers: bearer(c.token),
+        payload: { password: PW }
+      })
+      t.equal(again.statusCode, 200, again.body)
+      await waitFor('the event of the revoke that committed', () => atomic.received.length >= 1)
+      t.equal(atomic.received[0]!.event.data.token_id, pat.id)
     })
 
     t.test('send test event: delivered to that endpoint only, logged with latency', async (t) => {
