@@ -285,7 +285,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The scope catalogue and the named presets */
+        /** The scope catalogue, the named presets and the token lifetime policy */
         get: operations["listScopes"];
         put?: never;
         post?: never;
@@ -977,6 +977,13 @@ export interface components {
                 description: string;
                 scopes: string[];
             }[];
+            /** @description the lifetime policy a new token must keep to (a form offers only what it allows) */
+            lifetime: {
+                /** @description lifetime of a PAT or service token created without `expires_at` (TOKEN_DEFAULT_LIFETIME_DAYS) */
+                default_days: number;
+                /** @description longest lifetime a PAT or service token may be given, in days from its creation (TOKEN_MAX_LIFETIME_DAYS); null: no maximum, and `expires_at: null` (never) is allowed */
+                max_days: number | null;
+            };
         };
         AccountPage: {
             items: components["schemas"]["Account"][];

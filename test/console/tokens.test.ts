@@ -115,7 +115,22 @@ for (const backend of BACKEND_NAMES()) {
       await page.getByLabel('Search scopes').fill('')
       await page.getByLabel('Only checked').check()
       t.equal(await boxes.count(), 1, '"only checked" shows the checked scope alone')
-      await page.getByLabel('Expires').selectOption('7')
+      // the server's policy (default maximum 365 days) decides what the expiry offers
+      const expires = page.getByLabel('Expires')
+      t.same(
+        await expires.locator('option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value)),
+        ['7', '30', '90', '365', 'custom'],
+        'presets within the maximum, the maximum itself, a date; no "never" under a maximum'
+      )
+      await expires.selectOption('custom')
+      const last = new Date(Date.now() + 364 * 86_400_000)
+      const pad = (n: number) => String(n).padStart(2, '0')
+      t.equal(
+        await page.getByLabel('Expiry date').getAttribute('max'),
+        `${last.getFullYear()}-${pad(last.getMonth() + 1)}-${pad(last.getDate())}`,
+        'the date picker stops at the last day within the maximum'
+      )
+      await expires.selectOption('7')
       await page.getByRole('button', { name: 'Generate token' }).click()
       await confirmPassword(page, CUSTOMER.password, 'Generate')
       const value = await readValue(page)

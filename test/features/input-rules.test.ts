@@ -113,6 +113,12 @@ for (const name of BACKEND_NAMES()) {
 
     t.test('lifetime policy: a default, a maximum, never only without one', async (t) => {
       const s = await login(ta.app, 'customer', 'carol', PW)
+      const policy = await ta.app.inject({ url: '/v1/scopes', headers: bearer(s) })
+      t.same(
+        (policy.json() as { lifetime: unknown }).lifetime,
+        { default_days: 90, max_days: 365 },
+        'the policy is published with the catalogue (what the console offers)'
+      )
       const none = await post(ta, '/v1/tokens', s, { name: 'default', scopes: ['tokens:read'], password: PW })
       t.equal(none.statusCode, 201)
       const tok = (none.json() as { token: { id: string; created_at: string; expires_at: string } }).token
@@ -164,6 +170,12 @@ for (const name of BACKEND_NAMES()) {
 
     t.test('without a maximum, "never" is allowed', async (t) => {
       const open = await startAuthority(t, name, { env: { TOKEN_MAX_LIFETIME_DAYS: '0' } })
+      const policy = await open.app.inject({ url: '/v1/scopes', headers: bearer(open.adminToken) })
+      t.same(
+        (policy.json() as { lifetime: unknown }).lifetime,
+        { default_days: 90, max_days: null },
+        'no maximum: null'
+      )
       const res = await post(open, '/v1/tokens', open.adminToken, {
         name: 'forever',
         scopes: ['tokens:read'],

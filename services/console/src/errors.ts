@@ -1,11 +1,21 @@
+import type { components } from '../../../openapi/client/schema.ts'
+
+/** the `code` of an error body, as the OpenAPI document enumerates it (generated from the catalogue) */
+export type ErrorCode = components['schemas']['Error']['code']
+
 /**
  * Every error code the API answers with, as a sentence for people. The catalogue lives in
- * services/authority/src/errors.ts (docs/errors.md); the console branches on `code`, never on `message`.
+ * services/authority/src/errors.ts (docs/errors.md); the console branches on `code`, never on
+ * `message`. Typed against the generated enum: a code added to the catalogue fails the console's
+ * type-check until it has its sentence here.
  */
-const SENTENCES: Record<string, string> = {
+const SENTENCES: Record<ErrorCode, string> = {
   validation_failed: 'Some of what you entered is not accepted. Check the fields and try again.',
   invalid_request: 'The request was not formed the way the server expects. Reload the page and try again.',
   password_required: 'Enter your password to confirm this change.',
+  invalid_scope: 'That scope cannot be asked for here.',
+  invalid_target: 'That audience is not one this server issues tokens for.',
+  unsupported_grant_type: 'This kind of token request is not supported.',
   unknown_scope: 'One of the chosen scopes does not exist on this server any more. Reload and choose again.',
   unknown_preset: 'That preset does not exist on this server any more. Reload and choose again.',
   invalid_expiry:
@@ -54,7 +64,7 @@ export class ApiError extends Error {
 }
 
 export function humanMessage(code: string, serverMessage = '', retryAfter: number | null = null): string {
-  let sentence = SENTENCES[code] ?? (serverMessage || 'The request failed.')
+  let sentence = (SENTENCES as Record<string, string>)[code] ?? (serverMessage || 'The request failed.')
   // validation messages name the field; they are safe to show and more helpful than the generic line
   if (code === 'validation_failed' && serverMessage) sentence = `${sentence} (${serverMessage})`
   if (code === 'too_many_requests' && retryAfter) sentence = `Too many attempts. Try again in ${retryAfter} s.`

@@ -1,4 +1,5 @@
 import type { Token } from './api.ts'
+import { dateInputValue, endOfDay } from './expiry.ts'
 
 const DAY = 86_400_000
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
@@ -82,18 +83,8 @@ export function duration(seconds: number): string {
   return `${+(seconds / 86_400).toFixed(1)} d`
 }
 
-/** yyyy-mm-dd of a date, local time (the value of an <input type=date>) */
-export function dateInputValue(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`
-}
-
-/** the end of a picked local day, as the API's ISO timestamp */
-export function endOfDay(value: string): string {
-  const [y, m, d] = value.split('-').map(Number)
-  return new Date(y ?? 1970, (m ?? 1) - 1, d ?? 1, 23, 59, 0).toISOString()
-}
-
 export function daysAhead(days: number, now = Date.now()): string {
   return new Date(now + days * DAY).toISOString()
 }
+
+export { dateInputValue, endOfDay }

@@ -3,12 +3,10 @@ import { api, call, type Token } from './api.ts'
 import { Link, useShared } from './app.tsx'
 import { ErrorText, PasswordDialog, useId } from './dialogs.tsx'
 import { ApiError, endsSession, messageOf } from './errors.ts'
-import { absolute, dateInputValue, daysAhead, duration, endOfDay, isSuperseded } from './format.ts'
+import { dateInputValue, endOfDay, type ExpiryChoice, expiryOptions } from './expiry.ts'
+import { absolute, daysAhead, duration, isSuperseded } from './format.ts'
 import { chosenScopes, ScopePicker, type ScopeChoice } from './scope-picker.tsx'
 import { Expiry, LastUsed, StateBadge, StateReason } from './tokens.tsx'
-
-const PRESET_DAYS = [7, 30, 90] as const
-type ExpiryChoice = '7' | '30' | '90' | 'custom'
 
 function NameFields(props: {
   name: string
@@ -47,7 +45,8 @@ export function GenerateScreen() {
   const { catalogue, session, navigate, reveal } = useShared()
   const [name, setName] = useState('')
   const [description, setDescription] = useState('')
-  const [expiry, setExpiry] = useState<ExpiryChoice>('30')
+  const options = expiryOptions(catalogue?.lifetime.max_days ?? null)
+  const [expiry, setExpiry] = useState<ExpiryChoice | null>(null)
   const [customDate, setCustomDate] = useState('')
   const [scopes, setScopes] = useState<ScopeChoice>({ mode: 'custom', scopes: [] })
   const [error, setError] = useState('')
@@ -62,7 +61,15 @@ export function GenerateScreen() {
   }, [catalogue])
   if (!catalogue) return <p class="muted">Loading the scope catalogue…</p>
 
-  const expiresAt = expiry === 'custom' ? (customDate ? endOfDay(customDate) : '') : daysAhead(Number(expiry))
+  const chosen = expiry ?? options.initial
+  const expiresAt =
+    chosen === 'never'
+      ? null
+      : chosen === 'custom'
+        ? customDate
+          ? endOfDay(customDate)
+          : ''
+        : daysAhead(Number(chosen))
   const tomorrow = dateInputValue(new Date(Date.now() + 86_400_000))
   return (
     <section>
@@ -73,21 +80,27 @@ export function GenerateScreen() {
           e.preventDefault()
           setError('')
           if (chosenScopes(catalogue, scopes).length === 0) return setError('Choose at least one scope.')
-          if (!expiresAt) return setError('Pick the day the token expires.')
+          if (expiresAt === '') return setError('Pick the day the token expires.')
           setConfirming(true)
         }}
       >
         <NameFields name={name} description={description} onName={setName} onDescription={setDescription} />
         <label for={expiryId}>Expires</label>
-        <select id={expiryId} value={expiry} onChange={(e) => setExpiry(e.currentTarget.value as ExpiryChoice)}>
-          {PRESET_DAYS.map((d) => (
+        <select
+          id={expiryId}
+          value={chosen}
+          onChange={(e) => setExpiry(e.currentTarget.value as ExpiryChoice)}
+          aria-describedby={`${expiryId}-hint`}
+        >
+          {options.presets.map((d) => (
             <option key={d} value={String(d)}>
               in {d} days
             </option>
           ))}
           <option value="custom">on a date…</option>
+          {options.never && <option value="never">never</option>}
         </select>
-        {expiry === 'custom' && (
+        {chosen === 'custom' && (
           <>
             <label for={dateId}>Expiry date</label>
             <input
@@ -95,12 +108,16 @@ export function GenerateScreen() {
               type="date"
               required
               min={tomorrow}
+              max={options.lastDay}
               value={customDate}
               onInput={(e) => setCustomDate(e.currentTarget.value)}
             />
           </>
         )}
-        {expiresAt && <small class="hint">Expires {absolute(expiresAt)}.</small>}
+        <small id={`${expiryId}-hint`} class="hint">
+          {expiresAt ? `Expires ${absolute(expiresAt)}.` : expiresAt === null ? 'Never expires.' : ''}
+          {catalogue.lifetime.max_days !== null && ` Tokens here last at most ${catalogue.lifetime.max_days} days.`}
+        </small>
         <ScopePicker catalogue={catalogue} offered={held} value={scopes} onChange={setScopes} allowPresets />
         <ErrorText error={error} />
         <div class="actions">

@@ -38,6 +38,22 @@ const ScopeCatalogueSchema = Type.Object(
         { name: Type.String(), description: Type.String(), scopes: Type.Array(Type.String()) },
         { additionalProperties: false }
       )
+    ),
+    lifetime: Type.Object(
+      {
+        default_days: Type.Integer({
+          minimum: 1,
+          description: 'lifetime of a PAT or service token created without `expires_at` (TOKEN_DEFAULT_LIFETIME_DAYS)'
+        }),
+        max_days: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+          description:
+            'longest lifetime a PAT or service token may be given, in days from its creation (TOKEN_MAX_LIFETIME_DAYS); null: no maximum, and `expires_at: null` (never) is allowed'
+        })
+      },
+      {
+        additionalProperties: false,
+        description: 'the lifetime policy a new token must keep to (a form offers only what it allows)'
+      }
     )
   },
   { $id: 'ScopeCatalogue', additionalProperties: false }
@@ -148,10 +164,17 @@ export const meRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) 
       schema: {
         operationId: 'listScopes',
         tags: ['scopes'],
-        summary: 'The scope catalogue and the named presets',
+        summary: 'The scope catalogue, the named presets and the token lifetime policy',
         response: { 200: Type.Ref('ScopeCatalogue'), ...errorResponses(...AUTHED_ERRORS) }
       }
     },
-    async () => ({ scopes: [...deps.catalogue.scopes.values()], presets: [...deps.catalogue.presets.values()] })
+    async () => ({
+      scopes: [...deps.catalogue.scopes.values()],
+      presets: [...deps.catalogue.presets.values()],
+      lifetime: {
+        default_days: deps.config.TOKEN_DEFAULT_LIFETIME_DAYS,
+        max_days: deps.config.TOKEN_MAX_LIFETIME_DAYS === 0 ? null : deps.config.TOKEN_MAX_LIFETIME_DAYS
+      }
+    })
   )
 }
