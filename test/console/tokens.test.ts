@@ -85,6 +85,12 @@ for (const backend of BACKEND_NAMES()) {
         t.same(blobs.created, [download.url()], 'one Blob URL made, for the download')
         t.same(blobs.revoked, blobs.created, 'and revoked right after')
 
+        // closed deliberately only: Escape (or a stray key) does not lose a value shown once
+        await page.keyboard.press('Escape')
+        // what Escape would do happens in its event's handlers; give a re-render time to show it
+        await page.waitForTimeout(200)
+        t.ok(await page.getByRole('dialog').isVisible(), 'Escape leaves the value dialog open')
+        t.equal(await readValue(page), value, 'with the value still shown')
         await closeValue(page)
         t.notOk((await page.content()).includes(value), 'the value is gone from the page after close')
         const stored = (await page.evaluate(

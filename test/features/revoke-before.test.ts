@@ -41,6 +41,15 @@ for (const backend of BACKEND_NAMES()) {
       t.same((await introspect(ta, svc.token, old.value)).reason, 'revoked')
       t.equal(await active(ta, svc.token, fresh.value), true)
       t.ok((await events(ta, 'revoke_before')).includes(old.id), 'in the revocation log')
+      const audit = await ta.app.authority.database.db
+        .selectFrom('audit_events')
+        .select(['account_id', 'actor_account_id', 'details'])
+        .where('action', '=', 'account.revoke_before')
+        .execute()
+      t.equal(audit.length, 1, 'one audit row')
+      t.equal(audit[0]!.account_id, customerId, 'about the account')
+      t.not(audit[0]!.actor_account_id, null, 'naming the admin who did it')
+      t.same(JSON.parse(audit[0]!.details), { before: new Date(T).toISOString(), revoked: 2 })
       const account = await ta.app.inject({ url: `/v1/accounts/${customerId}`, headers: bearer(ta.adminToken) })
       t.equal(account.json().tokens_revoked_before, new Date(T).toISOString())
       // it never moves back

@@ -3,6 +3,7 @@
 // privilege boundary holds; bad selectors are 400s. The revoke-before watermark: revoke-before.test.ts.
 import t from 'tap'
 import { ADMIN, bearer, createAccount, errorCode, introspect, login, type TestAuthority } from '../support/authority.js'
+import { seedOwners, seedTokens } from '../../scripts/bench/seed.js'
 import { BACKEND_NAMES } from '../support/backends.js'
 import { active, events, newPat, OPS_PW, START, setup } from '../support/revocation-fixture.js'
 
@@ -95,6 +96,106 @@ for (const backend of BACKEND_NAMES()) {
       )
       t.same(await ids({ account_id: customerId, kind: 'svc' }), [])
     })
+
+    t.test('the scope criterion alone leaves out tokens without that scope', async (t) => {
+      const { ta, customerId, session } = await setup(t, backend)
+      const reader = await newPat(ta, session, 'reader', ['tokens:read'])
+      const both = await newPat(ta, session, 'both', ['tokens:read', 'tokens:write'])
+      await newPat(ta, session, 'writer', ['tokens:write'])
+      const res = await revokeMatching(ta, ta.adminToken, {
+        selector: { account_id: customerId, kind: 'pat', scope: 'tokens:read' },
+        dry_run: true
+      })
+      t.equal(res.statusCode, 200, res.body)
+      t.same([...res.json().ids].sort(), [reader.id, both.id].sort(), 'every token holding it, no other')
+    })
+
+    t.test(
+      'over 10,000 matches: pages of 500, a cursor to continue, a sample of 100, audited as incomplete',
+      async (t) => {
+        const { ta, svc } = await setup(t, backend)
+        const db = ta.app.authority.database.db
+        const [owner] = await seedOwners(db, 1, 4, `sel-${backend}`)
+        // an account the admin may act on (seeded owners hold orders:read, which the admin does not)
+        await db
+          .updateTable('accounts')
+          .set({ permissions: JSON.stringify(['tokens:read']) })
+          .where('id', '=', owner!)
+          .execute()
+        const { kept } = await seedTokens({
+          db,
+          dialect: ta.app.authority.database.dialect,
+          prefix: ta.config.TOKEN_PREFIX,
+          signingKey: ta.keys.signingKeys[0]!,
+          pepper: ta.keys.pepper,
+          count: 10_050,
+          owners: [owner!],
+          keep: (i) => i === 0 || i === 10_049,
+          label: `sel-${backend}`
+        })
+        const selector = { account_id: owner }
+        const dry = await revokeMatching(ta, ta.adminToken, { selector, dry_run: true })
+        t.equal(dry.statusCode, 200, dry.body)
+        t.match(dry.json(), { matched: 10_000, revoked: 0 }, 'a call looks at 10,000 at most')
+        t.equal(dry.json().ids.length, 100, 'and lists a sample of 100')
+        t.type(dry.json().next_cursor, 'string', 'with a cursor to continue')
+        const rest = await revokeMatching(ta, ta.adminToken, {
+          selector,
+          dry_run: true,
+          cursor: dry.json().next_cursor
+        })
+        t.match(rest.json(), { matched: 50, next_cursor: null }, 'the cursor continues where it stopped')
+
+        const first = await revokeMatching(ta, ta.adminToken, { selector, dry_run: false, password: ADMIN.password })
+        t.equal(first.statusCode, 200, first.body)
+        t.match(first.json(), { matched: 10_000, revoked: 10_000 })
+        t.type(first.json().next_cursor, 'string')
+        t.equal((await events(ta, 'revoked_by_selector')).length, 10_000, 'every revoked id in the revocation log')
+        const second = await revokeMatching(ta, ta.adminToken, {
+          selector,
+          dry_run: false,
+          password: ADMIN.password,
+          cursor: first.json().next_cursor
+        })
+        t.match(second.json(), { matched: 50, revoked: 50, next_cursor: null })
+        const log = await db
+          .selectFrom('revocation_events')
+          .select('token_ids')
+          .where('reason', '=', 'revoked_by_selector')
+          .execute()
+        t.equal(log.length, 21, 'one log event per page of 500 (20 + the last 50)')
+        t.ok(
+          log.every((e) => (JSON.parse(e.token_ids) as string[]).length <= 500),
+          'no page over 500'
+        )
+        const live = await db
+          .selectFrom('tokens')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('account_id', '=', owner!)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirstOrThrow()
+        t.equal(Number(live.n), 0, 'all 10,050 revoked')
+        for (const k of kept) t.equal(await active(ta, svc.token, k.value), false)
+        const audit = await db
+          .selectFrom('audit_events')
+          .select('details')
+          .where('action', '=', 'token.revoke_matching')
+          .execute()
+        t.same(
+          audit
+            .map((a) => {
+              const d = JSON.parse(a.details) as { revoked: number; complete: boolean }
+              return [d.revoked, d.complete] as const
+            })
+            .sort((x, y) => y[0] - x[0]),
+          [
+            [10_000, false],
+            [50, true]
+          ],
+          'one audit row per call, the first marked incomplete'
+        )
+      }
+    )
 
     t.test('the privilege boundary: tokens of more powerful accounts are left out, unseen', async (t) => {
       const { ta, svc, session } = await setup(t, backend)

@@ -3,6 +3,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { bootApp } from '../../services/authority/src/boot.js'
 import { frozenClock, type Clock } from '../../services/authority/src/clock.js'
 import { loadConfig, type Config } from '../../services/authority/src/config.js'
+import type { Keys } from '../../services/authority/src/keys.js'
 import { loggerOptions } from '../../services/authority/src/logging.js'
 import { createBackend, SECRET_SCAN_DIR, type Backend } from './backends.js'
 import { SecretsSeen } from './secret-scan-recording.js'
@@ -20,6 +21,8 @@ export interface TestAuthority {
   adminToken: string
   /** builds another app on the same database and cache settings (a second replica) */
   replica(): Promise<FastifyInstance>
+  /** the signing keys and pepper the first app booted with (to write rows as the service does: bulk seeding) */
+  keys: Keys
 }
 
 type TapLike = { teardown(fn: () => unknown): void }
@@ -53,8 +56,9 @@ export async function startAuthority(
   })
   const apps: FastifyInstance[] = []
   const seen = SECRET_SCAN_DIR !== undefined ? new SecretsSeen() : undefined
+  let keys: Keys | undefined
   const make = async (): Promise<FastifyInstance> => {
-    const { app } = await bootApp(config, {
+    const { app, booted } = await bootApp(config, {
       migrate: 'latest',
       logger: { ...loggerOptions(config), stream },
       ...(clock ? { clock } : {}),
@@ -62,6 +66,7 @@ export async function startAuthority(
       ...(seen ? { instrument: (app: FastifyInstance) => seen.watchRequests(app) } : {})
     })
     seen?.watchServices(app)
+    keys ??= booted.keys
     apps.push(app)
     return app
   }
@@ -73,7 +78,7 @@ export async function startAuthority(
   })
   await app.authority.accounts.ensureFirstAdmin(ADMIN.username, ADMIN.password)
   const adminToken = await login(app, 'admin', ADMIN.username, ADMIN.password)
-  return { app, config, backend, clock: clock ?? app.authority.clock, logs, adminToken, replica: make }
+  return { app, config, backend, clock: clock ?? app.authority.clock, logs, adminToken, replica: make, keys: keys! }
 }
 
 export async function login(
