@@ -46,6 +46,24 @@ for (const backend of BACKEND_NAMES()) {
       const root = await rig.ta.app.inject({ url: '/' })
       t.equal(root.statusCode >= 300 && root.statusCode < 400, true, 'GET / redirects')
       t.equal(root.headers.location, '/console/')
+      // what the console reads with its session is never kept by a browser or a proxy
+      const session = await rig.ta.app.inject({
+        method: 'POST',
+        url: '/v1/auth/session',
+        headers: { 'x-requested-by': 'token-console' },
+        payload: { realm: 'customer', username: CUSTOMER.username, password: CUSTOMER.password }
+      })
+      t.equal(session.statusCode, 200, session.body)
+      const cookie = [session.headers['set-cookie']]
+        .flat()
+        .map((c) => String(c).split(';')[0])
+        .join('; ')
+      const tokens = await rig.ta.app.inject({
+        url: '/v1/tokens',
+        headers: { cookie, 'x-requested-by': 'token-console', 'sec-fetch-site': 'same-origin' }
+      })
+      t.equal(tokens.statusCode, 200, tokens.body)
+      t.equal(tokens.headers['cache-control'], 'no-store', 'an authenticated answer: no-store')
     })
 
     t.test('the first screen is usable quickly on loopback, in five requests', async (t) => {

@@ -267,6 +267,7 @@ for (const backend of BACKEND_NAMES()) {
       const cell = row.locator('td[data-label="Last used"]')
       await cell.locator('time').waitFor()
       t.match(await cell.textContent(), /deploy-bot\/1\.0/, 'with the client that used it')
+      t.match(await cell.textContent(), /127\.0\.0\.1/, 'and its address')
       await page.getByRole('link', { name: 'Edit to-use' }).click()
       t.match(await page.locator('.last-used').textContent(), /Last used: .*deploy-bot/, 'the edit view shows it too')
     })

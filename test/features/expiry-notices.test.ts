@@ -203,6 +203,23 @@ for (const backend of BACKEND_NAMES()) {
       t.same(await ids(String(10 * 86400)), new Set([two, ten]))
       t.same(await ids('P10DT1S'), new Set([two, ten]))
       t.same(await ids('PT1H'), new Set())
+      // an admin asks the same about an account
+      const me = await ta.app.inject({ url: '/v1/me', headers: bearer(token) })
+      const accountId = (me.json() as { account: { id: string } }).account.id
+      const adminAsk = await ta.app.inject({
+        url: `/v1/accounts/${accountId}/tokens?expiring_within=P7D`,
+        headers: bearer(ta.adminToken)
+      })
+      t.equal(adminAsk.statusCode, 200, adminAsk.body)
+      t.same(
+        new Set(
+          (adminAsk.json() as { items: { id: string; kind: string }[] }).items
+            .filter((i) => i.kind !== 'lgn')
+            .map((i) => i.id)
+        ),
+        new Set([two]),
+        'GET /v1/accounts/{id}/tokens?expiring_within= answers the same'
+      )
       for (const bad of ['P1Y', 'P1M', 'PT', 'P', '7d', '-5', 'P1.5D']) {
         const res = await ask(bad)
         t.equal(res.statusCode, 400, bad)
