@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import AjvCompiler from '@fastify/ajv-compiler'
+import SerializerSelector from '@fastify/fast-json-stringify-compiler'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { authenticatePlugin } from './auth/authenticate.js'
@@ -50,21 +51,73 @@ export interface AppInput {
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/
 
 /**
+ * Compiled validators and serializers, shared by every app this process builds. The server builds
+ * one; the tests, the CLI and the OpenAPI generator build many, and compiling every route's
+ * schemas again (Ajv, its meta-schema, fast-json-stringify) was ≈ 0.4 s of each build. A compiled
+ * function depends only on its schema, the shared schemas and the options, so those are the key.
+ */
+type Compiled<F> = Map<string, F>
+const compiledValidators = new Map<string, Compiled<unknown>>()
+const compiledSerializers = new Map<string, Compiled<unknown>>()
+const ajvPool = AjvCompiler()
+const serializerSelector = SerializerSelector()
+
+function memo<R extends { schema?: unknown }, F>(
+  pools: Map<string, Compiled<unknown>>,
+  poolKey: string,
+  compile: (route: R) => F
+): (route: R) => F {
+  let pool = pools.get(poolKey) as Compiled<F> | undefined
+  if (pool === undefined) {
+    pool = new Map()
+    pools.set(poolKey, pool as Compiled<unknown>)
+  }
+  const cache = pool
+  return (route) => {
+    const key = JSON.stringify(route.schema)
+    let fn = cache.get(key)
+    if (fn === undefined) {
+      fn = compile(route)
+      cache.set(key, fn)
+    }
+    return fn
+  }
+}
+
+/**
  * Validators: query strings and path parameters are text, so they are coerced to the schema's
  * types; JSON bodies mean what they say (no coercion: `{"disabled": null}` or `expires_at: ""`
  * is a 400, not false or "never").
  */
 function validatorFactory() {
-  const factory = AjvCompiler()
   type Build = ReturnType<typeof AjvCompiler>
   return (externalSchemas: Parameters<Build>[0], options: NonNullable<Parameters<Build>[1]>) => {
-    const coercing = factory(externalSchemas, options)
-    const strict = factory(externalSchemas, {
+    const strictOptions = {
       ...options,
       customOptions: { ...options.customOptions, coerceTypes: false }
-    } as typeof options)
-    return (route: Parameters<typeof coercing>[0]) => (route.httpPart === 'body' ? strict : coercing)(route)
+    } as typeof options
+    const externals = JSON.stringify(externalSchemas)
+    const coercing = memo(
+      compiledValidators,
+      `${externals}${JSON.stringify(options)}`,
+      ajvPool(externalSchemas, options)
+    )
+    const strict = memo(
+      compiledValidators,
+      `${externals}${JSON.stringify(strictOptions)}`,
+      ajvPool(externalSchemas, strictOptions)
+    )
+    return (route: Parameters<ReturnType<Build>>[0]) => (route.httpPart === 'body' ? strict : coercing)(route)
   }
+}
+
+function serializerFactory() {
+  return (externalSchemas: unknown, options?: Parameters<typeof serializerSelector>[1]) =>
+    memo(
+      compiledSerializers,
+      `${JSON.stringify(externalSchemas)}${JSON.stringify(options ?? {})}`,
+      serializerSelector(externalSchemas, options)
+    )
 }
 
 function createFastify(config: Config, log: Logger) {
@@ -79,7 +132,9 @@ function createFastify(config: Config, log: Logger) {
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID()
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
-    schemaController: { compilersFactory: { buildValidator: validatorFactory() as never } },
+    schemaController: {
+      compilersFactory: { buildValidator: validatorFactory() as never, buildSerializer: serializerFactory() as never }
+    },
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
