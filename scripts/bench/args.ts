@@ -175,3 +175,42 @@ export function parseArgs(argv: readonly string[]): BenchArgs | { help: string }
   if (a.warmSet > a.seed) throw usage('--warm-set cannot exceed --seed')
   return a
 }
+
+/**
+ * The side benches (`bench:burst`, `bench:hot`, `bench:fleet`, `bench:revocations`) read their few
+ * options themselves; this holds them to the same conventions as `npm run bench` and the operator
+ * CLI before they start anything: `-h`/`--help` prints the usage and exits 0 wherever it is; an
+ * unknown option, a value missing or an unexpected argument prints what is wrong and the usage and
+ * exits 2.
+ */
+export function checkSideBenchArgs(
+  argv: readonly string[],
+  usage: string,
+  valued: readonly string[],
+  flags: readonly string[] = [],
+  exit: (code: number) => never = (code) => process.exit(code)
+): void {
+  const end = argv.indexOf('--')
+  const options = end === -1 ? argv : argv.slice(0, end)
+  if (options.includes('--help') || options.includes('-h')) {
+    process.stdout.write(usage.endsWith('\n') ? usage : `${usage}\n`)
+    exit(0)
+  }
+  const fail = (problem: string) => {
+    process.stderr.write(`${problem}\n${usage.endsWith('\n') ? usage : `${usage}\n`}`)
+    exit(2)
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!
+    if (word === '--') {
+      if (i + 1 < argv.length) fail(`unexpected argument ${argv[i + 1]}`)
+      break
+    }
+    if (valued.includes(word)) {
+      if (i + 1 >= argv.length) fail(`${word} needs a value`)
+      i++
+    } else if (!flags.includes(word)) {
+      fail(word.startsWith('-') ? `unknown option ${word}` : `unexpected argument ${word}`)
+    }
+  }
+}

@@ -22,11 +22,20 @@ import { promisify } from 'node:util'
 import { startAuthority, createFixtures } from './authority.js'
 import { createBenchBackend } from './backend.js'
 import { seedOwners, seedTokens } from './seed.js'
+import { checkSideBenchArgs } from './args.js'
 
 const run = promisify(execFile)
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(HERE, '..', '..')
 const argv = process.argv.slice(2)
+checkSideBenchArgs(
+  argv,
+  `usage: npm run bench:burst -- [--seconds 30] [--bursts 1000,2000,5000] [--rules before,after]
+  bursts of concurrent warm introspections, then twice the capacity for --seconds, per load-shedding
+  rule (before: the old 500 ms rule, after: the shipped default, off: no shedding); embedded backend
+exit codes: 0 done, 1 failed, 2 usage error`,
+  ['--seconds', '--bursts', '--rules']
+)
 const opt = (name: string, dflt: string) => {
   const i = argv.indexOf(name)
   return i >= 0 ? argv[i + 1]! : dflt

@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createBenchBackend, serviceUrlsFromEnv } from './backend.js'
+import { checkSideBenchArgs } from './args.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(HERE, '..', '..')
@@ -34,6 +35,15 @@ const SERVER = join(ROOT, 'dist', 'services', 'authority', 'src', 'server.js')
 const CLI = join(ROOT, 'dist', 'scripts', 'authority-cli.js')
 const run = promisify(execFile)
 const argv = process.argv.slice(2)
+checkSideBenchArgs(
+  argv,
+  `usage: npm run bench:fleet -- [--rounds 3] [--seconds 5] [--no-build]
+  three replicas behind HAProxy on MySQL/MariaDB + Redis (BENCH_DATABASE_URL / BENCH_REDIS_URL or the
+  TEST_* ones), throughput with 1 and 2 replicas, then a rolling restart under load; needs haproxy
+exit codes: 0 done, 1 failed, 2 usage error`,
+  ['--rounds', '--seconds'],
+  ['--no-build']
+)
 const opt = (name: string, dflt: number) => {
   const i = argv.indexOf(name)
   return i >= 0 ? Number(argv[i + 1]) : dflt

@@ -16,8 +16,17 @@ import { parseToken, encodeToken } from '../../services/authority/src/tokens/tok
 import { startAuthority, createFixtures, type BenchAuthority } from './authority.js'
 import { createBenchBackend } from './backend.js'
 import { seedOwners, seedTokens } from './seed.js'
+import { checkSideBenchArgs } from './args.js'
 
 const argv = process.argv.slice(2)
+checkSideBenchArgs(
+  argv,
+  `usage: npm run bench:hot -- [--rounds 5] [--requests 4000]
+  server CPU per request of the introspection hot path through inject, two authorities side by side
+  (A as configured, B with BENCH_HOT_B_<VARIABLE> overrides), alternating rounds, medians
+exit codes: 0 done, 1 failed, 2 usage error`,
+  ['--rounds', '--requests']
+)
 const opt = (name: string, dflt: number) => {
   const i = argv.indexOf(name)
   return i >= 0 ? Number(argv[i + 1]) : dflt

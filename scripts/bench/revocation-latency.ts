@@ -28,7 +28,16 @@ import { bootApp } from '../../services/authority/src/boot.js'
 import { loadConfig, type Config } from '../../services/authority/src/config.js'
 import { run as cli } from '../authority-cli.js'
 import { createBenchBackend, serviceUrlsFromEnv, type BenchBackend } from './backend.js'
+import { checkSideBenchArgs } from './args.js'
 
+checkSideBenchArgs(
+  process.argv.slice(2),
+  `usage: npm run bench:revocations -- [--n 200]
+  time from a revocation (API and CLI) until consumers following the stream refuse the token, on the
+  embedded default and, with BENCH_/TEST_DATABASE_URL and _REDIS_URL, on MySQL + Redis
+exit codes: 0 done, 1 failed, 2 usage error`,
+  ['--n']
+)
 const argN = process.argv.indexOf('--n')
 const N = argN > 0 ? Number(process.argv[argN + 1]) : 200
 const log = (line: string) => process.stderr.write(`${line}\n`)

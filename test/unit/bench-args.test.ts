@@ -51,3 +51,44 @@ t.test('bench usage errors: BenchUsageError (exit 2) with the usage', async (t) 
     }
   }
 })
+
+t.test('the side benches (burst, hot, fleet, revocations) hold to the same conventions', async (t) => {
+  const { checkSideBenchArgs } = await import('../../scripts/bench/args.js')
+  const usage = 'usage: npm run bench:x -- [--rounds 3] [--no-build]'
+  const outcome = (argv: string[]): { code: number | null; out: string; err: string } => {
+    const out: string[] = []
+    const err: string[] = []
+    const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) }
+    process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write
+    process.stderr.write = ((s: string) => err.push(s) > 0) as typeof process.stderr.write
+    try {
+      checkSideBenchArgs(argv, usage, ['--rounds'], ['--no-build'], (code) => {
+        throw Object.assign(new Error('exit'), { code })
+      })
+      return { code: null, out: out.join(''), err: err.join('') }
+    } catch (e) {
+      return { code: (e as { code: number }).code, out: out.join(''), err: err.join('') }
+    } finally {
+      process.stdout.write = write.out
+      process.stderr.write = write.err
+    }
+  }
+  for (const argv of [['--help'], ['-h'], ['--rounds', '3', '--help'], ['--bogus', '-h']]) {
+    const r = outcome(argv)
+    t.equal(r.code, 0, `${argv.join(' ')}: exit 0`)
+    t.match(r.out, /^usage: npm run bench:x/, `${argv.join(' ')}: the usage on stdout`)
+  }
+  t.equal(outcome(['--rounds', '3', '--no-build']).code, null, 'known options pass')
+  t.equal(outcome(['--rounds', '3', '--']).code, null, '"--" may end them')
+  const cases: [string[], RegExp][] = [
+    [['--bogus'], /^unknown option --bogus\nusage:/],
+    [['warm'], /^unexpected argument warm\n/],
+    [['--rounds'], /^--rounds needs a value\n/],
+    [['--', '--help'], /^unexpected argument --help\n/]
+  ]
+  for (const [argv, message] of cases) {
+    const r = outcome(argv)
+    t.equal(r.code, 2, `${argv.join(' ')}: exit 2`)
+    t.match(r.err, message, `${argv.join(' ')}: says what is wrong`)
+  }
+})
