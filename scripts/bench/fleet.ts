@@ -12,7 +12,7 @@
  * (alternating, `--rounds`, medians).
  *
  * Needs: haproxy on PATH (Debian: `apt-get install -y haproxy`), BENCH_DATABASE_URL and
- * BENCH_REDIS_URL (or TEST_DATABASE_URL and TEST_REDIS_URL) on loopback. Bounded: about 2 minutes.
+ * BENCH_REDIS_URL (or TEST_DATABASE_URL and TEST_REDIS_URL) on loopback. Bounded: ≈ 3–5 minutes (the build included).
  *
  *   npm run bench:fleet -- [--rounds 3] [--seconds 5] [--no-build]
  */
