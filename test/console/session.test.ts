@@ -121,6 +121,59 @@ for (const backend of BACKEND_NAMES()) {
       t.equal(old.statusCode, 401, 'the old one does not')
     })
 
+    t.test('change my password: other sessions end, this one stays; "also revoke" ends the PATs', async (t) => {
+      clock.set(Date.now())
+      const carla = { username: 'carla', password: 'carla-old-password-1' }
+      const created = await rig.ta.app.inject({
+        method: 'POST',
+        url: '/v1/accounts',
+        headers: bearer(rig.ta.adminToken),
+        payload: {
+          ...carla,
+          kind: 'customer',
+          permissions: ['tokens:read', 'tokens:write'],
+          current_password: ADMIN.password
+        }
+      })
+      t.equal(created.statusCode, 201, created.body)
+      const elsewhere = await rig.ta.app.inject({ method: 'POST', url: '/v1/auth/customer/token', payload: carla })
+      const other = (elsewhere.json() as { access_token: string }).access_token
+      const pat = await rig.ta.app.inject({
+        method: 'POST',
+        url: '/v1/tokens',
+        headers: bearer(other),
+        payload: { name: 'ci', scopes: ['tokens:read'], password: carla.password }
+      })
+      const patValue = (pat.json() as { access_token: string }).access_token
+      const { page } = await rig.newPage()
+      await signIn(page, origin, carla)
+      await page.getByRole('link', { name: 'Password' }).click()
+      await page.getByLabel('Current password').fill(carla.password)
+      await page.getByLabel('New password', { exact: true }).fill('carla-new-password-1')
+      await page.getByLabel('New password again').fill('carla-new-password-1')
+      await page.getByRole('button', { name: 'Change password' }).click()
+      await page.getByText('Password changed. Your other sessions have been signed out.').waitFor()
+      t.equal(await rig.active(other), false, 'the other session ended')
+      t.equal(await rig.active(patValue), true, 'the PAT still works (not asked to revoke it)')
+      await page.getByRole('link', { name: 'Tokens' }).click()
+      t.ok(await shown(page.getByRole('button', { name: 'Sign out' })), 'this session stays signed in')
+      // again, now also revoking the personal access tokens
+      await page.getByRole('link', { name: 'Password' }).click()
+      await page.getByLabel('Current password').fill('carla-new-password-1')
+      await page.getByLabel('New password', { exact: true }).fill('carla-third-password-1')
+      await page.getByLabel('New password again').fill('carla-third-password-1')
+      await page.getByLabel('Also revoke all my personal access tokens').check()
+      await page.getByRole('button', { name: 'Change password' }).click()
+      await page.getByText('Password changed. Your other sessions and all your tokens have been revoked.').waitFor()
+      t.equal(await rig.active(patValue), false, 'the PAT is revoked')
+      const signsIn = await rig.ta.app.inject({
+        method: 'POST',
+        url: '/v1/auth/customer/token',
+        payload: { username: 'carla', password: 'carla-third-password-1' }
+      })
+      t.equal(signsIn.statusCode, 200, 'the new password signs in')
+    })
+
     t.test('CSRF: a cross-site form post and fetch from other origins change nothing', async (t) => {
       clock.set(Date.now())
       const target = await createTokenViaApi(rig, { name: 'csrf-target' })

@@ -37,6 +37,23 @@ for (const backend of BACKEND_NAMES()) {
       await signIn(page, origin)
       t.ok(await shown(page.getByRole('heading', { name: 'Your tokens' })), 'tokens screen')
       t.ok(await shown(page.locator('.who').getByText(CUSTOMER.username)), 'the username is shown')
+      // sign-in sessions are login tokens: counted apart, folded away, never rows of the PAT table
+      const sessions = page.locator('details.sessions')
+      t.match(
+        await sessions.locator('summary').textContent(),
+        /^Sign-in sessions \([1-9]\d*\)$/,
+        'this sign-in, counted apart'
+      )
+      t.notOk(await sessions.evaluate((d) => (d as unknown as { open: boolean }).open), 'folded away')
+      t.ok(await shown(page.getByRole('heading', { name: 'Your tokens' })))
+      t.equal(
+        await page
+          .getByRole('row')
+          .filter({ hasText: /started|login/i })
+          .count(),
+        0,
+        'no sign-in session is a row of the tokens table'
+      )
       t.same(problems, [], 'no CSP violation or page error')
     })
 
