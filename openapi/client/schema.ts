@@ -510,7 +510,7 @@ export interface paths {
         };
         /**
          * The revocation log as Server-Sent Events (resume with Last-Event-ID)
-         * @description Each event names tokens (and, when every token of an account is concerned, the account) whose cached answers must be dropped. `id` is the event's sequence number: reconnect with `Last-Event-ID` to resume exactly. `event: reset` means the consumer is further behind than the log keeps (REVOCATION_LOG_RETENTION_HOURS): drop the whole cache. A `: heartbeat` comment every 15 s. See docs/revocation-stream.md.
+         * @description Each event names tokens (and, when every token of an account is concerned, the account) whose cached answers must be dropped. `id` is the event's sequence number: reconnect with `Last-Event-ID` to resume exactly. `event: reset` means the consumer is further behind than the log keeps (REVOCATION_LOG_RETENTION_HOURS): drop the whole cache. A `: heartbeat` comment every REVOCATION_STREAM_HEARTBEAT_SECONDS (15 s by default), when the consumer's credential is checked again. See docs/revocation-stream.md.
          */
         get: operations["streamRevocations"];
         put?: never;

@@ -364,6 +364,46 @@ for (const name of BACKEND_NAMES()) {
     })
   })
 
+  t.test(`the stream's heartbeat on ${name}: a comment, and a revoked consumer is cut off`, async (t) => {
+    const ta = await startAuthority(t, name, { env: { REVOCATION_STREAM_HEARTBEAT_SECONDS: '1' } })
+    const base = await listen(ta.app)
+    t.teardown(() => ta.app.server.closeAllConnections())
+    const consumer = await createService(ta, 'heartbeat-consumer', ['tokens:revocations'])
+    const controller = new AbortController()
+    t.teardown(() => controller.abort())
+    const res = await fetch(`${base}/v1/revocations`, {
+      headers: { authorization: `Bearer ${consumer.token}`, accept: 'text/event-stream' },
+      signal: controller.signal
+    })
+    t.equal(res.status, 200)
+    let text = ''
+    let ended = false
+    const reading = (async () => {
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+          text += Buffer.from(chunk).toString()
+      } catch {
+        // aborted by the teardown
+      }
+      ended = true
+    })()
+    await waitUntil('a heartbeat', async () => text.includes(': heartbeat\n\n'), 5000)
+    t.pass('a `: heartbeat` comment within the interval')
+    t.notOk(ended, 'the stream stays open while the credential is good')
+    // the consumer's own token revoked (RFC 7009, by its holder): the next heartbeat ends the stream
+    const revoked = await ta.app.inject({
+      method: 'POST',
+      url: '/revoke',
+      headers: bearer(consumer.token),
+      payload: { token: consumer.token }
+    })
+    t.equal(revoked.statusCode, 200)
+    const waited = await waitUntil('the stream to end', async () => ended, 5000)
+    t.comment(`cut off ${waited} ms after the revoke`)
+    await reading
+    t.ok(ended, 'a revoked consumer no longer hears revocations')
+  })
+
   t.test(`pruning the log on ${name}: events past the retention go, the newest always stays`, async (t) => {
     const ta = await startAuthority(t, name, { frozen: Date.now() })
     const clock = frozenOf(ta)

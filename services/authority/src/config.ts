@@ -289,6 +289,13 @@ export const ConfigSchema = Type.Object({
     maximum: 60000,
     default: 250
   }),
+  REVOCATION_STREAM_HEARTBEAT_SECONDS: Type.Integer({
+    description:
+      "how often `GET /v1/revocations` sends a `: heartbeat` comment and checks the consumer's credential again (a revoked one ends the stream); keep it under the idle timeout of any proxy between consumers and the authority",
+    minimum: 1,
+    maximum: 300,
+    default: 15
+  }),
   REVOCATION_LOG_RETENTION_HOURS: Type.Integer({
     description:
       'how long revocation events are kept; a consumer resuming from further back gets a `reset` (drops its whole cache)',

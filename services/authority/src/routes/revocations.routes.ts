@@ -7,7 +7,6 @@ import { err } from '../errors.js'
 import { principalOf } from './context.js'
 import { AUTHED_ERRORS, errorResponses } from './schemas.js'
 
-const HEARTBEAT_MS = 15_000
 const BACKLOG_BATCH = 1000
 /** what may wait in the socket for a consumer that does not read, before it is dropped */
 const MAX_BUFFERED_BYTES = 1 << 20
@@ -34,7 +33,7 @@ export function sseEvent(e: RevocationEvent): string {
  * cursor (every lower seq committed or timed out), so `Last-Event-ID` resumes exactly.
  */
 export const revocationRoutes: FastifyPluginAsyncTypebox<AuthorityServices> = async (app, services) => {
-  const { revocations, database, introspection } = services
+  const { revocations, database, introspection, config } = services
   const open = new Set<() => void>()
   // before the server stops accepting and waits for connections: an open stream would hold it
   app.addHook('preClose', async () => {
@@ -53,7 +52,8 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<AuthorityServices> = as
         description:
           'Each event names tokens (and, when every token of an account is concerned, the account) whose cached answers must be dropped. ' +
           "`id` is the event's sequence number: reconnect with `Last-Event-ID` to resume exactly. `event: reset` means the consumer is " +
-          `further behind than the log keeps (REVOCATION_LOG_RETENTION_HOURS): drop the whole cache. A \`: heartbeat\` comment every ${HEARTBEAT_MS / 1000} s. ` +
+          'further behind than the log keeps (REVOCATION_LOG_RETENTION_HOURS): drop the whole cache. A `: heartbeat` comment every ' +
+          "REVOCATION_STREAM_HEARTBEAT_SECONDS (15 s by default), when the consumer's credential is checked again. " +
           'See docs/revocation-stream.md.',
         querystring: Type.Object(
           {
@@ -176,7 +176,7 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<AuthorityServices> = as
           },
           () => end()
         )
-      }, HEARTBEAT_MS)
+      }, config.REVOCATION_STREAM_HEARTBEAT_SECONDS * 1000)
       heartbeat.unref()
       function end(): void {
         if (closed) return
