@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { ADMIN, bearer } from '../support/authority.js'
+import { ADMIN, bearer, login } from '../support/authority.js'
 import { BACKEND_NAMES } from '../support/backends.js'
 import {
   browserSkip,
@@ -120,6 +120,72 @@ for (const backend of BACKEND_NAMES()) {
       })
       t.equal(old.statusCode, 401, 'the old one does not')
     })
+
+    t.test(
+      'an admin creates an account, finds it by kind, revokes one of its tokens, disables and enables it',
+      async (t) => {
+        clock.set(Date.now())
+        const { page, problems } = await rig.newPage()
+        await signInAdmin(page, origin)
+        await page.getByRole('link', { name: 'Accounts' }).click()
+        await page.getByRole('button', { name: 'Create account' }).click()
+        const form = page.getByRole('dialog', { name: 'Create account' })
+        await form.getByLabel('Username').fill('carol')
+        await form.getByLabel('Initial password').fill('carol-password-1')
+        await form.getByLabel('Kind').selectOption('customer')
+        await form.getByRole('button', { name: 'Create…' }).click()
+        await confirmPassword(page, ADMIN.password, 'Create account')
+        await page.getByText('Account “carol” created.').waitFor()
+        const carolSession = await login(rig.ta.app, 'customer', 'carol', 'carol-password-1')
+        t.ok(carolSession, 'the new account signs in')
+
+        // the kind filter asks the API again; the search narrows what is loaded
+        await page.getByLabel('Search by username').fill('carol')
+        await page.getByRole('link', { name: 'carol', exact: true }).waitFor()
+        await page.getByLabel('Kind').selectOption('service')
+        await page.getByText('No account matches.').waitFor()
+        await page.getByLabel('Kind').selectOption('customer')
+        await page.getByRole('link', { name: 'carol', exact: true }).waitFor()
+
+        const made: Record<string, string> = {}
+        for (const name of ['carol-ci', 'carol-laptop']) {
+          const res = await rig.ta.app.inject({
+            method: 'POST',
+            url: '/v1/tokens',
+            headers: bearer(carolSession),
+            payload: { name, scopes: ['tokens:read'], password: 'carol-password-1' }
+          })
+          t.equal(res.statusCode, 201)
+          made[name] = res.json().access_token
+        }
+        await page.getByRole('link', { name: 'carol', exact: true }).click()
+        await page.getByRole('heading', { name: 'carol' }).waitFor()
+        await page.getByRole('button', { name: 'Revoke carol-ci' }).click()
+        await confirmPassword(page, ADMIN.password, 'Revoke')
+        await page.getByText('Token revoked.').waitFor()
+        t.notOk(await rig.active(made['carol-ci']!), 'the revoked token is inactive')
+        t.ok(await rig.active(made['carol-laptop']!), 'the other one still works')
+        t.equal(await page.getByRole('button', { name: 'Revoke carol-ci' }).count(), 0, 'no Revoke on a revoked row')
+
+        await page.getByRole('button', { name: 'Disable account' }).click()
+        await confirmPassword(page, ADMIN.password, 'Disable')
+        await page.getByText('Account disabled.').waitFor()
+        t.notOk(await rig.active(made['carol-laptop']!), 'disabling ends every token')
+        const refused = await rig.ta.app.inject({
+          method: 'POST',
+          url: '/v1/auth/customer/token',
+          payload: { username: 'carol', password: 'carol-password-1' }
+        })
+        t.not(refused.statusCode, 200, 'a disabled account cannot sign in')
+
+        await page.getByRole('button', { name: 'Enable account' }).click()
+        await confirmPassword(page, ADMIN.password, 'Enable')
+        await page.getByText('Account enabled.').waitFor()
+        t.ok(await login(rig.ta.app, 'customer', 'carol', 'carol-password-1'), 'enabled: signs in again')
+        t.notOk(await rig.active(made['carol-laptop']!), 'its old tokens stay revoked')
+        t.same(problems, [], 'no CSP violation or page error')
+      }
+    )
 
     t.test('change my password: other sessions end, this one stays; "also revoke" ends the PATs', async (t) => {
       clock.set(Date.now())

@@ -350,6 +350,34 @@ for (const backend of BACKEND_NAMES()) {
       t.ok(await page.getByRole('checkbox', { name: 'Select rm-keep' }).isChecked(), 'select all')
     })
 
+    t.test('the list shows the answer to the filter chosen last, not a slower earlier one', async (t) => {
+      const { page } = await rig.newPage()
+      await signIn(page, origin)
+      await page.locator('table.tokens tbody tr').first().waitFor()
+      // the next unfiltered page is held back until the "revoked" page has been shown
+      let release!: () => void
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const unfiltered = (url: URL) => url.pathname === '/v1/tokens' && !url.searchParams.has('state')
+      await page.route(unfiltered, async (route) => {
+        await held
+        await route.continue()
+      })
+      await page.getByRole('button', { name: 'Refresh' }).click()
+      await page.getByLabel('State').selectOption('revoked')
+      await page.locator('tbody .badge.revoked').first().waitFor()
+      const late = page.waitForResponse((r) => unfiltered(new URL(r.url())))
+      release()
+      await late
+      // two frames: time for a late answer to be rendered if it were going to be
+      await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))')
+      const states = await page.locator('table.tokens tbody td[data-label="State"] .badge').allTextContents()
+      t.ok(states.length > 0, 'revoked tokens are listed')
+      t.same([...new Set(states)], ['revoked'], 'only revoked tokens, as the filter says')
+      t.equal(await page.getByLabel('State').inputValue(), 'revoked')
+    })
+
     t.test('keyboard only: generate a token without the mouse', async (t) => {
       const { page } = await rig.newPage()
       await signIn(page, origin)

@@ -3,10 +3,12 @@ import { api, call, type Account, type Token } from './api.ts'
 import { Link, useShared } from './app.tsx'
 import { ErrorText, Modal, PasswordDialog, useId } from './dialogs.tsx'
 import { endsSession, messageOf } from './errors.ts'
-import { absolute, fromNow, scopeSummary } from './format.ts'
-import { Expiry, LastUsed, plural, StateBadge, StateReason, useTokenList } from './tokens.tsx'
+import { absolute, scopeSummary } from './format.ts'
+import { Ago, TableHead, FilterSelect, ListBody, LoadMore, SearchField, usePagedList } from './lists.tsx'
+import { Expiry, LastUsed, plural, StateBadge, StateReason } from './tokens.tsx'
 
 type Kind = Account['kind']
+const KINDS: readonly Kind[] = ['admin', 'customer', 'service']
 const DEFAULTS: Record<Kind, (held: string[]) => string[]> = {
   admin: (held) => held,
   customer: () => ['tokens:read', 'tokens:write'],
@@ -17,30 +19,14 @@ export function AccountsScreen() {
   const { session, catalogue } = useShared()
   const [kind, setKind] = useState<'' | Kind>('')
   const [search, setSearch] = useState('')
-  const [accounts, setAccounts] = useState<Account[] | null>(null)
-  const [next, setNext] = useState<string | null>(null)
-  const [error, setError] = useState('')
   const [creating, setCreating] = useState(false)
   const [message, setMessage] = useState('')
-  const kindId = useId('account-kind-filter')
-  const searchId = useId('account-search')
-  const load = async (cursor?: string) => {
-    setError('')
-    try {
-      const page = await call(
-        api.GET('/v1/accounts', { params: { query: { limit: 200, ...(kind ? { kind } : {}), cursor } } })
-      )
-      setAccounts((old) => (cursor && old ? [...old, ...page.items] : page.items))
-      setNext(page.next_cursor)
-    } catch (e) {
-      if (!endsSession(e)) setError(messageOf(e))
-    }
-  }
-  useEffect(() => {
-    void load()
-  }, [kind])
+  const list = usePagedList(
+    (cursor) => call(api.GET('/v1/accounts', { params: { query: { limit: 200, ...(kind ? { kind } : {}), cursor } } })),
+    [kind]
+  )
   const q = search.trim().toLowerCase()
-  const shown = (accounts ?? []).filter((a) => !q || a.username.toLowerCase().includes(q))
+  const shown = (list.items ?? []).filter((a) => !q || a.username.toLowerCase().includes(q))
   const mayWrite = session.account.permissions.includes('accounts:write')
   return (
     <section>
@@ -53,68 +39,40 @@ export function AccountsScreen() {
         )}
       </div>
       <div class="toolbar">
-        <span class="field">
-          <label for={kindId}>Kind</label>
-          <select id={kindId} value={kind} onChange={(e) => setKind(e.currentTarget.value as '' | Kind)}>
-            <option value="">all</option>
-            <option value="admin">admin</option>
-            <option value="customer">customer</option>
-            <option value="service">service</option>
-          </select>
-        </span>
-        <span class="field">
-          <label for={searchId}>Search by username</label>
-          <input id={searchId} type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
-        </span>
-        <button type="button" onClick={() => load()}>
+        <FilterSelect label="Kind" idPrefix="account-kind-filter" value={kind} options={KINDS} onChange={setKind} />
+        <SearchField label="Search by username" idPrefix="account-search" value={search} onInput={setSearch} />
+        <button type="button" onClick={() => list.load()} disabled={list.loading}>
           Refresh
         </button>
       </div>
       <p class="status" role="status" aria-live="polite">
         {message}
       </p>
-      <ErrorText error={error} />
-      {accounts === null ? (
-        <p class="muted">Loading…</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="accounts">
-            <caption class="sr-only">Accounts</caption>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Permissions</th>
-                <th scope="col">Created</th>
-                <th scope="col">Status</th>
+      <ErrorText error={list.error} />
+      <ListBody loaded={list.items !== null} empty={shown.length === 0 && 'No account matches.'}>
+        <table class="accounts">
+          <caption class="sr-only">Accounts</caption>
+          <TableHead columns={['Username', 'Kind', 'Permissions', 'Created', 'Status']} />
+          <tbody>
+            {shown.map((a) => (
+              <tr key={a.id}>
+                <th scope="row">
+                  <Link to={`accounts/${a.id}`}>{a.username}</Link>
+                </th>
+                <td data-label="Kind">{a.kind}</td>
+                <td data-label="Permissions">{a.permissions.join(', ') || 'none'}</td>
+                <td data-label="Created">{absolute(a.created_at)}</td>
+                <td data-label="Status">
+                  <span class={`badge ${a.disabled ? 'revoked' : 'active'}`}>
+                    {a.disabled ? 'disabled' : 'enabled'}
+                  </span>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {shown.map((a) => (
-                <tr key={a.id}>
-                  <th scope="row">
-                    <Link to={`accounts/${a.id}`}>{a.username}</Link>
-                  </th>
-                  <td data-label="Kind">{a.kind}</td>
-                  <td data-label="Permissions">{a.permissions.join(', ') || 'none'}</td>
-                  <td data-label="Created">{absolute(a.created_at)}</td>
-                  <td data-label="Status">
-                    <span class={`badge ${a.disabled ? 'revoked' : 'active'}`}>
-                      {a.disabled ? 'disabled' : 'enabled'}
-                    </span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {shown.length === 0 && <p class="empty">No account matches.</p>}
-        </div>
-      )}
-      {next && (
-        <button type="button" onClick={() => load(next)}>
-          Load more
-        </button>
-      )}
+            ))}
+          </tbody>
+        </table>
+      </ListBody>
+      <LoadMore list={list} />
       {creating && catalogue && (
         <CreateAccount
           held={session.account.permissions}
@@ -123,7 +81,7 @@ export function AccountsScreen() {
           onCreated={(a) => {
             setCreating(false)
             setMessage(`Account “${a.username}” created.`)
-            void load()
+            void list.load()
           }}
         />
       )}
@@ -272,14 +230,10 @@ export function AccountScreen(props: { id: string }) {
   const [newPassword, setNewPassword] = useState('')
   const [revokeTokens, setRevokeTokens] = useState(false)
   const resetId = useId('reset-password')
-  const list = useTokenList(
-    (state, cursor) =>
-      call(
-        api.GET('/v1/accounts/{id}/tokens', {
-          params: { path: { id: props.id }, query: { limit: 200, ...(state ? { state } : {}), cursor } }
-        })
-      ),
-    ''
+  const list = usePagedList(
+    (cursor) =>
+      call(api.GET('/v1/accounts/{id}/tokens', { params: { path: { id: props.id }, query: { limit: 200, cursor } } })),
+    [props.id]
   )
   const loadAccount = () =>
     call(api.GET('/v1/accounts/{id}', { params: { path: { id: props.id } } }))
@@ -309,9 +263,9 @@ export function AccountScreen(props: { id: string }) {
       </section>
     )
   if (!account) return <p class="muted">Loading…</p>
-  const live = (list.tokens ?? []).filter((t) => t.state === 'active')
-  const tokens = (list.tokens ?? []).filter((t) => t.kind !== 'lgn')
-  const sessions = (list.tokens ?? []).filter((t) => t.kind === 'lgn')
+  const live = (list.items ?? []).filter((t) => t.state === 'active')
+  const tokens = (list.items ?? []).filter((t) => t.kind !== 'lgn')
+  const sessions = (list.items ?? []).filter((t) => t.kind === 'lgn')
   return (
     <section>
       <p>
@@ -398,7 +352,7 @@ export function AccountScreen(props: { id: string }) {
         )}
       </div>
       <ErrorText error={list.error} />
-      {list.tokens && list.tokens.length === 0 && <p class="empty">This account has no tokens.</p>}
+      {list.items && list.items.length === 0 && <p class="empty">This account has no tokens.</p>}
       {tokens.length > 0 && (
         <AccountTokens
           caption={`Tokens of ${account.username}`}
@@ -516,18 +470,7 @@ function AccountTokens(props: { caption: string; tokens: Token[]; mayWrite: bool
     <div class="table-wrap">
       <table class="tokens">
         <caption class="sr-only">{props.caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Scopes</th>
-            <th scope="col">Created</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Last used</th>
-            <th scope="col">State</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Name', 'Kind', 'Scopes', 'Created', 'Expires', 'Last used', 'State', 'Actions']} />
         <tbody>
           {props.tokens.map((t) => (
             <tr key={t.id}>
@@ -537,7 +480,9 @@ function AccountTokens(props: { caption: string; tokens: Token[]; mayWrite: bool
               </th>
               <td data-label="Kind">{KIND_NAMES[t.kind]}</td>
               <td data-label="Scopes">{scopeSummary(t)}</td>
-              <td data-label="Created">{fromNow(t.created_at)}</td>
+              <td data-label="Created">
+                <Ago at={t.created_at} />
+              </td>
               <td data-label="Expires">
                 <Expiry token={t} />
               </td>

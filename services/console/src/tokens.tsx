@@ -1,8 +1,7 @@
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useRef, useState } from 'preact/hooks'
 import { api, call, type Token, type TokenState } from './api.ts'
 import { Link, useShared } from './app.tsx'
-import { ErrorText, PasswordDialog, useId } from './dialogs.tsx'
-import { endsSession, messageOf } from './errors.ts'
+import { ErrorText, PasswordDialog } from './dialogs.tsx'
 import {
   absolute,
   expiresSoon,
@@ -13,36 +12,9 @@ import {
   revokedReasonText,
   scopeSummary
 } from './format.ts'
+import { Ago, TableHead, FilterSelect, ListBody, LoadMore, SearchField, usePagedList } from './lists.tsx'
 
-type Filter = '' | TokenState
-
-/** Loads a token list page by page (newest first); `fetchPage` is the account's own list or an admin's view of one. */
-export function useTokenList(
-  fetchPage: (state: Filter, cursor: string | undefined) => Promise<{ items: Token[]; next_cursor: string | null }>,
-  state: Filter
-) {
-  const [tokens, setTokens] = useState<Token[] | null>(null)
-  const [next, setNext] = useState<string | null>(null)
-  const [error, setError] = useState('')
-  const [loading, setLoading] = useState(false)
-  const load = async (more = false) => {
-    setLoading(true)
-    setError('')
-    try {
-      const page = await fetchPage(state, more ? (next ?? undefined) : undefined)
-      setTokens((old) => (more && old ? [...old, ...page.items] : page.items))
-      setNext(page.next_cursor)
-    } catch (e) {
-      if (!endsSession(e)) setError(messageOf(e))
-    } finally {
-      setLoading(false)
-    }
-  }
-  useEffect(() => {
-    void load()
-  }, [state])
-  return { tokens, next, error, loading, load }
-}
+const STATES: readonly TokenState[] = ['active', 'expired', 'revoked']
 
 export function StateBadge(props: { token: Token }) {
   const t = props.token
@@ -73,9 +45,7 @@ export function LastUsed(props: { token: Token }) {
   const detail = lastUsedDetail(used)
   return (
     <span>
-      <time dateTime={used.at} title={absolute(used.at)}>
-        {fromNow(used.at)}
-      </time>
+      <Ago at={used.at} />
       {detail && <small class="used-detail">{detail}</small>}
     </span>
   )
@@ -86,9 +56,7 @@ export function Expiry(props: { token: Token }) {
   if (t.expires_at === null) return <span>never</span>
   return (
     <span class={expiresSoon(t) ? 'soon-text' : undefined}>
-      <time dateTime={t.expires_at} title={absolute(t.expires_at)}>
-        {fromNow(t.expires_at)}
-      </time>
+      <Ago at={t.expires_at} />
       <small>{absolute(t.expires_at)}</small>
     </span>
   )
@@ -96,20 +64,17 @@ export function Expiry(props: { token: Token }) {
 
 export function TokensScreen() {
   const { reveal } = useShared()
-  const [state, setState] = useState<Filter>('')
+  const [state, setState] = useState<'' | TokenState>('')
   const [search, setSearch] = useState('')
   const [selected, setSelected] = useState<Set<string>>(new Set())
   const [message, setMessage] = useState('')
   const [dialog, setDialog] = useState<null | { kind: 'remove' } | { kind: 'copy'; token: Token }>(null)
   const lastClicked = useRef<number | null>(null)
-  const list = useTokenList(
-    (s, cursor) =>
-      call(api.GET('/v1/tokens', { params: { query: { limit: 200, ...(s ? { state: s } : {}), cursor } } })),
-    state
+  const list = usePagedList(
+    (cursor) => call(api.GET('/v1/tokens', { params: { query: { limit: 200, ...(state ? { state } : {}), cursor } } })),
+    [state]
   )
-  const searchId = useId('token-search')
-  const stateId = useId('token-state')
-  const all = list.tokens ?? []
+  const all = list.items ?? []
   const q = search.trim().toLowerCase()
   const pats = all.filter((t) => t.kind !== 'lgn' && (!q || t.name.toLowerCase().includes(q)))
   const sessions = all.filter((t) => t.kind === 'lgn')
@@ -144,19 +109,8 @@ export function TokensScreen() {
         </Link>
       </div>
       <div class="toolbar">
-        <span class="field">
-          <label for={stateId}>State</label>
-          <select id={stateId} value={state} onChange={(e) => setState(e.currentTarget.value as Filter)}>
-            <option value="">all</option>
-            <option value="active">active</option>
-            <option value="expired">expired</option>
-            <option value="revoked">revoked</option>
-          </select>
-        </span>
-        <span class="field">
-          <label for={searchId}>Search by name</label>
-          <input id={searchId} type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
-        </span>
+        <FilterSelect label="State" idPrefix="token-state" value={state} options={STATES} onChange={setState} />
+        <SearchField label="Search by name" idPrefix="token-search" value={search} onInput={setSearch} />
         <button type="button" onClick={refresh} disabled={list.loading}>
           Refresh
         </button>
@@ -173,91 +127,81 @@ export function TokensScreen() {
         {message}
       </p>
       <ErrorText error={list.error} />
-      {list.tokens === null ? (
-        <p class="muted">Loading…</p>
-      ) : pats.length === 0 ? (
-        <p class="empty">{q || state ? 'No token matches.' : 'You have no personal access tokens yet.'}</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="tokens selectable">
-            <caption class="sr-only">Personal access tokens</caption>
-            <thead>
-              <tr>
-                <th scope="col">
-                  <input
-                    type="checkbox"
-                    aria-label="Select all active tokens"
-                    checked={selectable.length > 0 && chosen.length === selectable.length}
-                    disabled={selectable.length === 0}
-                    onChange={(e) =>
-                      setSelected(e.currentTarget.checked ? new Set(selectable.map((t) => t.id)) : new Set())
-                    }
-                  />
-                </th>
-                <th scope="col">Name</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">State</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {pats.map((t, i) => {
-                return (
-                  <tr key={t.id} class={selected.has(t.id) ? 'selected' : undefined}>
-                    <td>
-                      <input
-                        type="checkbox"
-                        aria-label={`Select ${t.name}`}
-                        disabled={t.state !== 'active'}
-                        checked={selected.has(t.id)}
-                        onClick={(e) => onCheck(i, e.currentTarget.checked, e.shiftKey)}
-                      />
-                    </td>
-                    <th scope="row" class="name">
-                      <span class="token-name">{t.name}</span>
-                      {t.description && <small class="token-description">{t.description}</small>}
-                    </th>
-                    <td data-label="Scopes">{scopeSummary(t)}</td>
-                    <td data-label="Created">
-                      <time dateTime={t.created_at} title={absolute(t.created_at)}>
-                        {fromNow(t.created_at)}
-                      </time>
-                    </td>
-                    <td data-label="Expires">
-                      <Expiry token={t} />
-                    </td>
-                    <td data-label="Last used">
-                      <LastUsed token={t} />
-                    </td>
-                    <td data-label="State">
-                      <StateBadge token={t} />
-                      <StateReason token={t} />
-                    </td>
-                    <td class="row-actions">
-                      {t.state === 'active' && (
-                        <Link to={`tokens/${t.id}`} class="button small">
-                          Edit<span class="sr-only"> {t.name}</span>
-                        </Link>
-                      )}
-                      <button type="button" class="small" onClick={() => setDialog({ kind: 'copy', token: t })}>
-                        Copy<span class="sr-only"> {t.name}</span>
-                      </button>
-                    </td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.next && (
-        <button type="button" onClick={() => list.load(true)} disabled={list.loading}>
-          Load more
-        </button>
-      )}
+      <ListBody
+        loaded={list.items !== null}
+        empty={pats.length === 0 && (q || state ? 'No token matches.' : 'You have no personal access tokens yet.')}
+      >
+        <table class="tokens selectable">
+          <caption class="sr-only">Personal access tokens</caption>
+          <TableHead
+            columns={[
+              <input
+                key="all"
+                type="checkbox"
+                aria-label="Select all active tokens"
+                checked={selectable.length > 0 && chosen.length === selectable.length}
+                disabled={selectable.length === 0}
+                onChange={(e) =>
+                  setSelected(e.currentTarget.checked ? new Set(selectable.map((t) => t.id)) : new Set())
+                }
+              />,
+              'Name',
+              'Scopes',
+              'Created',
+              'Expires',
+              'Last used',
+              'State',
+              'Actions'
+            ]}
+          />
+          <tbody>
+            {pats.map((t, i) => {
+              return (
+                <tr key={t.id} class={selected.has(t.id) ? 'selected' : undefined}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${t.name}`}
+                      disabled={t.state !== 'active'}
+                      checked={selected.has(t.id)}
+                      onClick={(e) => onCheck(i, e.currentTarget.checked, e.shiftKey)}
+                    />
+                  </td>
+                  <th scope="row" class="name">
+                    <span class="token-name">{t.name}</span>
+                    {t.description && <small class="token-description">{t.description}</small>}
+                  </th>
+                  <td data-label="Scopes">{scopeSummary(t)}</td>
+                  <td data-label="Created">
+                    <Ago at={t.created_at} />
+                  </td>
+                  <td data-label="Expires">
+                    <Expiry token={t} />
+                  </td>
+                  <td data-label="Last used">
+                    <LastUsed token={t} />
+                  </td>
+                  <td data-label="State">
+                    <StateBadge token={t} />
+                    <StateReason token={t} />
+                  </td>
+                  <td class="row-actions">
+                    {t.state === 'active' && (
+                      <Link to={`tokens/${t.id}`} class="button small">
+                        Edit<span class="sr-only"> {t.name}</span>
+                      </Link>
+                    )}
+                    <button type="button" class="small" onClick={() => setDialog({ kind: 'copy', token: t })}>
+                      Copy<span class="sr-only"> {t.name}</span>
+                    </button>
+                  </td>
+                </tr>
+              )
+            })}
+          </tbody>
+        </table>
+      </ListBody>
+      <LoadMore list={list} />
       {sessions.length > 0 && (
         <details class="sessions">
           <summary>Sign-in sessions ({sessions.length})</summary>

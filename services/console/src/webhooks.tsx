@@ -5,6 +5,7 @@ import { Link, useShared } from './app.tsx'
 import { ErrorText, PasswordDialog, useId } from './dialogs.tsx'
 import { endsSession, messageOf } from './errors.ts'
 import { absolute, fromNow } from './format.ts'
+import { Ago, TableHead, FilterSelect, ListBody, LoadMore, usePagedList } from './lists.tsx'
 import { plural } from './tokens.tsx'
 
 type CreateBody = paths['/v1/webhooks']['post']['requestBody']['content']['application/json']
@@ -12,6 +13,7 @@ export type Endpoint = paths['/v1/webhooks/{id}']['get']['responses'][200]['cont
 type DeliveryPage = paths['/v1/webhooks/{id}/deliveries']['get']['responses'][200]['content']['application/json']
 type Delivery = DeliveryPage['items'][number]
 type DeliveryStatus = Delivery['status']
+const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed']
 export type EventType = CreateBody['event_types'][number]
 
 /**
@@ -38,29 +40,12 @@ function EndpointState(props: { endpoint: Endpoint }) {
 /** Admin: the webhook endpoints (oldest first), and a form to register one. */
 export function WebhooksScreen() {
   const { mayWriteWebhooks } = useShared()
-  const [items, setItems] = useState<Endpoint[] | null>(null)
-  const [next, setNext] = useState<string | null>(null)
-  const [error, setError] = useState('')
-  const [loading, setLoading] = useState(false)
   const [creating, setCreating] = useState(false)
-  const load = async (more = false) => {
-    setLoading(true)
-    setError('')
-    try {
-      const page = await call(
-        api.GET('/v1/webhooks', { params: { query: { limit: 200, cursor: more ? (next ?? undefined) : undefined } } })
-      )
-      setItems((old) => (more && old ? [...old, ...page.items] : page.items))
-      setNext(page.next_cursor)
-    } catch (e) {
-      if (!endsSession(e)) setError(messageOf(e))
-    } finally {
-      setLoading(false)
-    }
-  }
-  useEffect(() => {
-    void load()
-  }, [])
+  const list = usePagedList(
+    (cursor) => call(api.GET('/v1/webhooks', { params: { query: { limit: 200, cursor } } })),
+    []
+  )
+  const items = list.items ?? []
   return (
     <section>
       <div class="heading">
@@ -80,60 +65,40 @@ export function WebhooksScreen() {
           onCancel={() => setCreating(false)}
           onCreated={async () => {
             setCreating(false)
-            await load()
+            await list.load()
           }}
         />
       )}
-      <ErrorText error={error} />
-      {items === null ? (
-        <p class="muted">Loading…</p>
-      ) : items.length === 0 ? (
-        <p class="empty">No webhook endpoints yet.</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="tokens webhooks">
-            <caption class="sr-only">Webhook endpoints</caption>
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">Created</th>
-                <th scope="col">State</th>
-                <th scope="col">Actions</th>
+      <ErrorText error={list.error} />
+      <ListBody loaded={list.items !== null} empty={items.length === 0 && 'No webhook endpoints yet.'}>
+        <table class="tokens webhooks">
+          <caption class="sr-only">Webhook endpoints</caption>
+          <TableHead columns={['URL', 'Events', 'Created', 'State', 'Actions']} />
+          <tbody>
+            {items.map((w) => (
+              <tr key={w.id}>
+                <th scope="row" class="name">
+                  <span class="token-name url">{w.url}</span>
+                  {w.description && <small class="token-description">{w.description}</small>}
+                </th>
+                <td data-label="Events">{w.event_types.join(', ')}</td>
+                <td data-label="Created">
+                  <Ago at={w.created_at} />
+                </td>
+                <td data-label="State">
+                  <EndpointState endpoint={w} />
+                </td>
+                <td class="row-actions">
+                  <Link to={`webhooks/${w.id}`} class="button small">
+                    Open<span class="sr-only"> {w.url}</span>
+                  </Link>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {items.map((w) => (
-                <tr key={w.id}>
-                  <th scope="row" class="name">
-                    <span class="token-name url">{w.url}</span>
-                    {w.description && <small class="token-description">{w.description}</small>}
-                  </th>
-                  <td data-label="Events">{w.event_types.join(', ')}</td>
-                  <td data-label="Created">
-                    <time dateTime={w.created_at} title={absolute(w.created_at)}>
-                      {fromNow(w.created_at)}
-                    </time>
-                  </td>
-                  <td data-label="State">
-                    <EndpointState endpoint={w} />
-                  </td>
-                  <td class="row-actions">
-                    <Link to={`webhooks/${w.id}`} class="button small">
-                      Open<span class="sr-only"> {w.url}</span>
-                    </Link>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {next && (
-        <button type="button" onClick={() => load(true)} disabled={loading}>
-          Load more
-        </button>
-      )}
+            ))}
+          </tbody>
+        </table>
+      </ListBody>
+      <LoadMore list={list} />
     </section>
   )
 }
@@ -371,107 +336,63 @@ export function WebhookScreen(props: { id: string }) {
 
 function DeliveryLog(props: { id: string; reload: number }) {
   const [status, setStatus] = useState<'' | DeliveryStatus>('')
-  const [items, setItems] = useState<Delivery[] | null>(null)
-  const [next, setNext] = useState<string | null>(null)
-  const [error, setError] = useState('')
-  const [loading, setLoading] = useState(false)
-  const statusId = useId('delivery-status')
-  const load = async (more = false) => {
-    setLoading(true)
-    setError('')
-    try {
-      const page = await call(
+  const list = usePagedList(
+    (cursor) =>
+      call(
         api.GET('/v1/webhooks/{id}/deliveries', {
-          params: {
-            path: { id: props.id },
-            query: { limit: 50, ...(status ? { status } : {}), cursor: more ? (next ?? undefined) : undefined }
-          }
+          params: { path: { id: props.id }, query: { limit: 50, ...(status ? { status } : {}), cursor } }
         })
-      )
-      setItems((old) => (more && old ? [...old, ...page.items] : page.items))
-      setNext(page.next_cursor)
-    } catch (e) {
-      if (!endsSession(e)) setError(messageOf(e))
-    } finally {
-      setLoading(false)
-    }
-  }
-  useEffect(() => {
-    void load()
-  }, [props.id, props.reload, status])
+      ),
+    [props.id, props.reload, status]
+  )
+  const items = list.items ?? []
   return (
     <>
       <h2>Delivery log</h2>
       <div class="toolbar">
-        <span class="field">
-          <label for={statusId}>Status</label>
-          <select
-            id={statusId}
-            value={status}
-            onChange={(e) => setStatus(e.currentTarget.value as '' | DeliveryStatus)}
-          >
-            <option value="">all</option>
-            <option value="pending">pending</option>
-            <option value="delivered">delivered</option>
-            <option value="failed">failed</option>
-          </select>
-        </span>
-        <button type="button" onClick={() => load()} disabled={loading}>
+        <FilterSelect
+          label="Status"
+          idPrefix="delivery-status"
+          value={status}
+          options={DELIVERY_STATUSES}
+          onChange={setStatus}
+        />
+        <button type="button" onClick={() => list.load()} disabled={list.loading}>
           Refresh log
         </button>
       </div>
-      <ErrorText error={error} />
-      {items === null ? (
-        <p class="muted">Loading…</p>
-      ) : items.length === 0 ? (
-        <p class="empty">No deliveries{status ? ` with status ${status}` : ''} yet.</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="tokens deliveries">
-            <caption class="sr-only">Deliveries to this endpoint, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col">HTTP status</th>
-                <th scope="col">Latency</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Queued</th>
+      <ErrorText error={list.error} />
+      <ListBody
+        loaded={list.items !== null}
+        empty={items.length === 0 && `No deliveries${status ? ` with status ${status}` : ''} yet.`}
+      >
+        <table class="tokens deliveries">
+          <caption class="sr-only">Deliveries to this endpoint, newest first</caption>
+          <TableHead columns={['Event', 'Status', 'HTTP status', 'Latency', 'Attempts', 'Queued']} />
+          <tbody>
+            {items.map((d) => (
+              <tr key={d.id}>
+                <th scope="row" class="name">
+                  <code>{d.event_type}</code>
+                  <small class="token-description">{d.event_id}</small>
+                </th>
+                <td data-label="Status">
+                  <span class={`badge delivery-${d.status}`}>{d.status}</span>
+                  {d.status === 'pending' && d.next_attempt_at && <small>next try {fromNow(d.next_attempt_at)}</small>}
+                  {d.last_error && <small class="delivery-error">{d.last_error}</small>}
+                </td>
+                <td data-label="HTTP status">{d.last_http_status ?? 'no answer'}</td>
+                <td data-label="Latency">{d.last_latency_ms === null ? '—' : `${d.last_latency_ms} ms`}</td>
+                <td data-label="Attempts">{d.attempts}</td>
+                <td data-label="Queued">
+                  <Ago at={d.created_at} />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {items.map((d) => (
-                <tr key={d.id}>
-                  <th scope="row" class="name">
-                    <code>{d.event_type}</code>
-                    <small class="token-description">{d.event_id}</small>
-                  </th>
-                  <td data-label="Status">
-                    <span class={`badge delivery-${d.status}`}>{d.status}</span>
-                    {d.status === 'pending' && d.next_attempt_at && (
-                      <small>next try {fromNow(d.next_attempt_at)}</small>
-                    )}
-                    {d.last_error && <small class="delivery-error">{d.last_error}</small>}
-                  </td>
-                  <td data-label="HTTP status">{d.last_http_status ?? 'no answer'}</td>
-                  <td data-label="Latency">{d.last_latency_ms === null ? '—' : `${d.last_latency_ms} ms`}</td>
-                  <td data-label="Attempts">{d.attempts}</td>
-                  <td data-label="Queued">
-                    <time dateTime={d.created_at} title={absolute(d.created_at)}>
-                      {fromNow(d.created_at)}
-                    </time>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {next && (
-        <button type="button" onClick={() => load(true)} disabled={loading}>
-          Load more
-        </button>
-      )}
+            ))}
+          </tbody>
+        </table>
+      </ListBody>
+      <LoadMore list={list} />
     </>
   )
 }
