@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { USERNAME_INPUT_PATTERN, USERNAME_MAX_LENGTH } from '../accounts/username.js'
-import { parseWithinSeconds } from '../tokens/token-policy.js'
 import { actorOf, confirm, principalOf, type RouteDeps } from './context.js'
 import {
   AccountId,
@@ -18,7 +17,7 @@ import {
   TokenId,
   TokenSpecBody
 } from './schemas.js'
-import { accountView, issuedResponse, tokenSpecFrom, tokenView, toUnixMs } from './views.js'
+import { accountView, issuedResponse, tokenListOptions, tokenPage, tokenSpecFrom, tokenView } from './views.js'
 
 const TAG = 'accounts'
 const Params = Type.Object({ id: AccountId })
@@ -201,17 +200,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
     },
     async (request) => {
       await accounts.getActable(request.params.id, principalOf(request))
-      const { state, limit, cursor, used_since, unused_since, expiring_within } = request.query
-      const expiringWithinSeconds = expiring_within === undefined ? undefined : parseWithinSeconds(expiring_within)
-      const page = await tokens.list(request.params.id, {
-        state,
-        limit,
-        cursor,
-        usedSince: toUnixMs(used_since),
-        unusedSince: toUnixMs(unused_since),
-        expiringWithinSeconds
-      })
-      return { items: page.tokens.map(tokenView), next_cursor: page.nextCursor }
+      return tokenPage(await tokens.list(request.params.id, tokenListOptions(request.query)))
     }
   )
 

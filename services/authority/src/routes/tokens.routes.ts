@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
-import { parseWithinSeconds } from '../tokens/token-policy.js'
 import { actorOf, confirm, principalOf, type RouteDeps } from './context.js'
 import {
   AUTHED_ERRORS,
@@ -17,7 +16,7 @@ import {
   TokenName,
   TokenSpecBody
 } from './schemas.js'
-import { issuedResponse, tokenSpecFrom, tokenView, toUnixMs, toUnixSeconds } from './views.js'
+import { issuedResponse, tokenListOptions, tokenPage, tokenSpecFrom, tokenView, toUnixSeconds } from './views.js'
 
 const TAG = 'tokens'
 const IdParams = Type.Object({ id: TokenId })
@@ -39,17 +38,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
       }
     },
     async (request) => {
-      const { state, limit, cursor, used_since, unused_since, expiring_within } = request.query
-      const expiringWithinSeconds = expiring_within === undefined ? undefined : parseWithinSeconds(expiring_within)
-      const page = await tokens.list(principalOf(request).accountId, {
-        state,
-        limit,
-        cursor,
-        usedSince: toUnixMs(used_since),
-        unusedSince: toUnixMs(unused_since),
-        expiringWithinSeconds
-      })
-      return { items: page.tokens.map(tokenView), next_cursor: page.nextCursor }
+      return tokenPage(await tokens.list(principalOf(request).accountId, tokenListOptions(request.query)))
     }
   )
 

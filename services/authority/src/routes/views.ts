@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import type { Account } from '../accounts/account.js'
-import type { Token } from '../tokens/token.js'
+import type { Token, TokenState } from '../tokens/token.js'
+import { parseWithinSeconds } from '../tokens/token-policy.js'
 import type { IssuedToken, TokenSpecInput } from '../tokens/token-lifecycle.js'
 
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -65,6 +66,30 @@ export function toUnixMs(value: string | undefined): number | undefined {
 export function toUnixSeconds(value: string | null | undefined): number | null | undefined {
   if (value === undefined || value === null) return value
   return Math.floor(Date.parse(value) / 1000)
+}
+
+/** A token list's query (ListQuery) as the service takes it. */
+export function tokenListOptions(query: {
+  state?: TokenState | undefined
+  limit: number
+  cursor?: string | undefined
+  used_since?: string | undefined
+  unused_since?: string | undefined
+  expiring_within?: string | undefined
+}) {
+  return {
+    state: query.state,
+    limit: query.limit,
+    cursor: query.cursor,
+    usedSince: toUnixMs(query.used_since),
+    unusedSince: toUnixMs(query.unused_since),
+    expiringWithinSeconds: query.expiring_within === undefined ? undefined : parseWithinSeconds(query.expiring_within)
+  }
+}
+
+/** A page of tokens as the API answers it (TokenPage). */
+export function tokenPage(page: { tokens: Token[]; nextCursor: string | null }) {
+  return { items: page.tokens.map(tokenView), next_cursor: page.nextCursor }
 }
 
 /** A response that carries a token value: 201, never cached, the value this once. */
