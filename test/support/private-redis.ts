@@ -16,7 +16,10 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-/** PING over a raw socket: true when a server on `port` answers +PONG within `ms`. */
+/**
+ * PING over a raw socket: true when a server on `port` answers within `ms`, with +PONG or, when
+ * the default user is switched off (ACL), with -NOAUTH.
+ */
 function pong(port: number, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port })
@@ -30,7 +33,7 @@ function pong(port: number, ms: number): Promise<boolean> {
     s.on('connect', () => s.write('PING\r\n'))
     s.on('data', (d) => {
       buf += d.toString('latin1')
-      if (buf.includes('\r\n')) finish(buf.startsWith('+PONG'))
+      if (buf.includes('\r\n')) finish(buf.startsWith('+PONG') || buf.startsWith('-NOAUTH'))
     })
     s.on('error', () => finish(false))
   })
@@ -54,13 +57,18 @@ export class PrivateRedis {
 
   private constructor(
     readonly port: number,
-    readonly bin: string
+    readonly bin: string,
+    /** more `redis-server` arguments: TLS ports and files, ACL users */
+    readonly extraArgs: string[] = []
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'ta-redis-'))
   }
 
-  static async start(bin = process.env.REDIS_SERVER_BIN ?? 'redis-server'): Promise<PrivateRedis> {
-    const r = new PrivateRedis(await freePort(), bin)
+  static async start(
+    bin = process.env.REDIS_SERVER_BIN ?? 'redis-server',
+    extraArgs: string[] = []
+  ): Promise<PrivateRedis> {
+    const r = new PrivateRedis(await freePort(), bin, extraArgs)
     await r.restart()
     return r
   }
@@ -92,11 +100,15 @@ export class PrivateRedis {
       '--dir',
       this.dir,
       '--loglevel',
-      'warning'
+      'warning',
+      ...this.extraArgs
     ]
-    const child = spawn(this.bin, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
-    child.stderr?.on('data', (d) => (stderr += String(d)))
+    // redis-server logs to stdout: keep the tail of both for the error below
+    const keep = (d: Buffer) => (stderr = (stderr + String(d)).slice(-4096))
+    child.stdout?.on('data', keep)
+    child.stderr?.on('data', keep)
     live.add(child)
     this.#child = child
     this.#paused = false

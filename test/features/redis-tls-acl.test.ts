@@ -1,0 +1,186 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import t, { type Test } from 'tap'
+import { ADMIN, bearer, createService, introspect, startAuthority, type TestAuthority } from '../support/authority.js'
+import { createBackend, serviceBackendsAvailable } from '../support/backends.js'
+import { freePort, PrivateRedis } from '../support/private-redis.js'
+
+/**
+ * Redis as operators of managed Redis run it: TLS for the authority (a private CA) and the ACL user
+ * docs/deployment.md recommends: keys and channels limited to REDIS_KEY_PREFIX, no @dangerous
+ * command (KEYS, FLUSHALL, CONFIG, DEBUG, …); the default user is off.
+ * The authority caches, invalidates and follows revocations through it; with a CA that did not
+ * sign the server's certificate it never talks to Redis at all and answers from the database.
+ */
+t.setTimeout(120_000)
+
+const PASSWORD = 'acl-password-for-tests-1'
+
+/** A CA, a server certificate for localhost / 127.0.0.1 signed by it, and a CA that signed nothing. */
+function certificates(dir: string) {
+  const at = (name: string) => join(dir, name)
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' })
+  for (const ca of ['ca', 'other-ca'])
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at(`${ca}.key`), '-out', at(`${ca}.pem`))
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    at('server.key'),
+    '-out',
+    at('server.csr'),
+    '-subj',
+    '/CN=localhost'
+  )
+  writeFileSync(at('san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    at('server.csr'),
+    '-CA',
+    at('ca.pem'),
+    '-CAkey',
+    at('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    at('san.ext'),
+    '-out',
+    at('server.pem')
+  )
+  return { ca: at('ca.pem'), otherCa: at('other-ca.pem'), cert: at('server.pem'), key: at('server.key') }
+}
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+if (!serviceBackendsAvailable()) {
+  t.plan(0, 'Redis TLS + ACL: with MySQL + Redis only (TEST_DATABASE_URL / TEST_REDIS_URL not set)')
+} else if (!hasOpenssl()) {
+  t.fail('openssl is required to make the test certificates')
+} else {
+  t.test('Redis over TLS with an ACL user limited to the key prefix', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ta-redis-tls-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    // openssl req asks for a subject unless given one: make the CA prompts non-interactive
+    process.env.OPENSSL_CONF = join(dir, 'openssl.cnf')
+    writeFileSync(
+      process.env.OPENSSL_CONF,
+      '[req]\ndistinguished_name = dn\nprompt = no\nx509_extensions = v3_ca\n[dn]\nCN = ta test CA\n[v3_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n'
+    )
+    const certs = certificates(dir)
+    delete process.env.OPENSSL_CONF
+
+    const backend = await createBackend('mysql+redis')
+    t.teardown(() => backend.cleanup())
+    const prefix = backend.env.REDIS_KEY_PREFIX!
+    const tlsPort = await freePort()
+    // the plain port stays for the test's own look inside; the default user is off on both
+    const redis = await PrivateRedis.start(undefined, [
+      '--tls-port',
+      String(tlsPort),
+      '--tls-cert-file',
+      certs.cert,
+      '--tls-key-file',
+      certs.key,
+      '--tls-ca-cert-file',
+      certs.ca,
+      '--tls-auth-clients',
+      'no',
+      // each word its own argument: redis-server joins them into the config line
+      '--user',
+      'default',
+      'off',
+      '--user',
+      'authority',
+      'on',
+      `>${PASSWORD}`,
+      'resetkeys',
+      `~${prefix}*`,
+      'resetchannels',
+      `&${prefix}*`,
+      '+@all',
+      '-@dangerous',
+      // the test's own look inside, with every right
+      '--user',
+      'inspector',
+      'on',
+      `>${PASSWORD}`,
+      '~*',
+      '&*',
+      '+@all'
+    ])
+    t.teardown(() => redis.stop())
+    const look = new Redis({ port: redis.port, host: '127.0.0.1', username: 'inspector', password: PASSWORD })
+    t.teardown(() => look.quit())
+
+    const start = (t: Parameters<typeof startAuthority>[0], ca: string) =>
+      startAuthority(t, 'mysql+redis', {
+        backend,
+        env: { REDIS_URL: `rediss://authority:${PASSWORD}@localhost:${tlsPort}`, REDIS_TLS_CA_FILE: ca }
+      })
+    /** a token to look at, and a way to revoke it through the admin API */
+    const subject = async (t: Test, ta: TestAuthority, name: string) => {
+      const svc = await createService(ta, `${name}-checker`, ['tokens:introspect'])
+      const held = await createService(ta, name, ['tokens:read'])
+      const revoke = async () => {
+        const res = await ta.app.inject({
+          method: 'DELETE',
+          url: `/v1/accounts/${held.id}/tokens`,
+          headers: bearer(ta.adminToken),
+          payload: { password: ADMIN.password }
+        })
+        t.equal(res.statusCode, 200, res.body)
+      }
+      return { svc, value: held.token, revoke }
+    }
+
+    t.test('the CA that signed the certificate: cached in Redis, revoked at once', async (t) => {
+      const ta = await start(t, certs.ca)
+      const s = await subject(t, ta, 'tls-ok')
+      t.equal((await introspect(ta, s.svc.token, s.value)).active, true, 'active')
+      t.equal((await introspect(ta, s.svc.token, s.value)).active, true, 'active again (from the cache)')
+      const keys = await look.keys('*')
+      t.ok(keys.length > 0, `the authority wrote ${keys.length} keys through TLS as the ACL user`)
+      t.same(
+        keys.filter((k) => !k.startsWith(prefix)),
+        [],
+        'every key is under REDIS_KEY_PREFIX (the ACL would refuse any other)'
+      )
+      await s.revoke()
+      t.equal((await introspect(ta, s.svc.token, s.value)).active, false, 'inactive right after the revoke')
+      // the invalidation channel is under the prefix too: a subscriber elsewhere hears it
+      const heard = new Redis({ port: redis.port, host: '127.0.0.1', username: 'inspector', password: PASSWORD })
+      t.teardown(() => heard.quit())
+      await heard.subscribe(`${prefix}invalidate`)
+      const message = new Promise<string>((resolve) => heard.once('message', (_channel, m: string) => resolve(m)))
+      const other = await subject(t, ta, 'tls-ok-2')
+      t.equal((await introspect(ta, other.svc.token, other.value)).active, true)
+      await other.revoke()
+      t.match(await message, /"ids"/, 'the revoke was published on the prefixed channel')
+    })
+
+    t.test('a CA that did not sign it: Redis is never used, the database answers', async (t) => {
+      await look.flushall()
+      const ta = await start(t, certs.otherCa)
+      const s = await subject(t, ta, 'tls-wrong-ca')
+      t.equal((await introspect(ta, s.svc.token, s.value)).active, true, 'active, from the database')
+      await s.revoke()
+      t.equal((await introspect(ta, s.svc.token, s.value)).active, false, 'revoked: inactive')
+      t.same(await look.keys('*'), [], 'nothing was written over an unverified connection')
+    })
+  })
+}
