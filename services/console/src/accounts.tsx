@@ -3,9 +3,9 @@ import { api, call, type Account, type Token } from './api.ts'
 import { Link, useShared } from './app.tsx'
 import { ErrorText, Modal, PasswordDialog, useId } from './dialogs.tsx'
 import { endsSession, messageOf } from './errors.ts'
-import { absolute, scopeSummary } from './format.ts'
-import { Ago, TableHead, FilterSelect, ListBody, LoadMore, SearchField, usePagedList } from './lists.tsx'
-import { Expiry, LastUsed, plural, StateBadge, StateReason } from './tokens.tsx'
+import { absolute } from './format.ts'
+import { TableHead, FilterSelect, ListBody, LoadMore, SearchField, usePagedList } from './lists.tsx'
+import { plural, TokenCells } from './tokens.tsx'
 
 type Kind = Account['kind']
 const KINDS: readonly Kind[] = ['admin', 'customer', 'service']
@@ -479,20 +479,7 @@ function AccountTokens(props: { caption: string; tokens: Token[]; mayWrite: bool
                 {t.description && <small class="token-description">{t.description}</small>}
               </th>
               <td data-label="Kind">{KIND_NAMES[t.kind]}</td>
-              <td data-label="Scopes">{scopeSummary(t)}</td>
-              <td data-label="Created">
-                <Ago at={t.created_at} />
-              </td>
-              <td data-label="Expires">
-                <Expiry token={t} />
-              </td>
-              <td data-label="Last used">
-                <LastUsed token={t} />
-              </td>
-              <td data-label="State">
-                <StateBadge token={t} />
-                <StateReason token={t} />
-              </td>
+              <TokenCells token={t} />
               <td class="row-actions">
                 {props.mayWrite && t.state === 'active' && (
                   <button type="button" class="small danger" onClick={() => props.onRevoke(t)}>

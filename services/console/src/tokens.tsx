@@ -62,6 +62,29 @@ export function Expiry(props: { token: Token }) {
   )
 }
 
+/** A token row's cells from Scopes to State, as every token table shows them. */
+export function TokenCells(props: { token: Token }) {
+  const t = props.token
+  return (
+    <>
+      <td data-label="Scopes">{scopeSummary(t)}</td>
+      <td data-label="Created">
+        <Ago at={t.created_at} />
+      </td>
+      <td data-label="Expires">
+        <Expiry token={t} />
+      </td>
+      <td data-label="Last used">
+        <LastUsed token={t} />
+      </td>
+      <td data-label="State">
+        <StateBadge token={t} />
+        <StateReason token={t} />
+      </td>
+    </>
+  )
+}
+
 export function TokensScreen() {
   const { reveal } = useShared()
   const [state, setState] = useState<'' | TokenState>('')
@@ -171,20 +194,7 @@ export function TokensScreen() {
                     <span class="token-name">{t.name}</span>
                     {t.description && <small class="token-description">{t.description}</small>}
                   </th>
-                  <td data-label="Scopes">{scopeSummary(t)}</td>
-                  <td data-label="Created">
-                    <Ago at={t.created_at} />
-                  </td>
-                  <td data-label="Expires">
-                    <Expiry token={t} />
-                  </td>
-                  <td data-label="Last used">
-                    <LastUsed token={t} />
-                  </td>
-                  <td data-label="State">
-                    <StateBadge token={t} />
-                    <StateReason token={t} />
-                  </td>
+                  <TokenCells token={t} />
                   <td class="row-actions">
                     {t.state === 'active' && (
                       <Link to={`tokens/${t.id}`} class="button small">
