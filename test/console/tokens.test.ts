@@ -364,15 +364,23 @@ for (const backend of BACKEND_NAMES()) {
         await held
         await route.continue()
       })
+      const badges = 'table.tokens tbody td[data-label="State"] .badge'
       await page.getByRole('button', { name: 'Refresh' }).click()
       await page.getByLabel('State').selectOption('revoked')
-      await page.locator('tbody .badge.revoked').first().waitFor()
-      const late = page.waitForResponse((r) => unfiltered(new URL(r.url())))
+      // the "revoked" page is in and shown (the list held active rows before)
+      // (polled from here: the console's CSP forbids the string eval a waitForFunction would need)
+      for (const deadline = Date.now() + 15_000; ; await page.waitForTimeout(20)) {
+        const shown = await page.locator(badges).allTextContents()
+        if (shown.length > 0 && shown.every((s) => s === 'revoked')) break
+        if (Date.now() > deadline) throw new Error(`the revoked page was never shown alone: ${shown.join(', ')}`)
+      }
+      const late = page.waitForEvent('requestfinished', (r) => unfiltered(new URL(r.url())))
       release()
       await late
-      // two frames: time for a late answer to be rendered if it were going to be
+      // the late body is read; give the page time to parse and render it, were it going to
+      await page.waitForTimeout(300)
       await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))')
-      const states = await page.locator('table.tokens tbody td[data-label="State"] .badge').allTextContents()
+      const states = await page.locator(badges).allTextContents()
       t.ok(states.length > 0, 'revoked tokens are listed')
       t.same([...new Set(states)], ['revoked'], 'only revoked tokens, as the filter says')
       t.equal(await page.getByLabel('State').inputValue(), 'revoked')

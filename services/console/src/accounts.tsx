@@ -49,7 +49,7 @@ export function AccountsScreen() {
         {message}
       </p>
       <ErrorText error={list.error} />
-      <ListBody loaded={list.items !== null} empty={shown.length === 0 && 'No account matches.'}>
+      <ListBody list={list} empty={shown.length === 0 && 'No account matches.'}>
         <table class="accounts">
           <caption class="sr-only">Accounts</caption>
           <TableHead columns={['Username', 'Kind', 'Permissions', 'Created', 'Status']} />
@@ -347,7 +347,8 @@ export function AccountScreen(props: { id: string }) {
             disabled={live.length === 0}
             onClick={() => setDialog({ kind: 'revoke-all' })}
           >
-            Revoke all ({live.length})
+            Revoke all ({live.length}
+            {list.next ? '+' : ''})
           </button>
         )}
       </div>
@@ -372,6 +373,7 @@ export function AccountScreen(props: { id: string }) {
           />
         </details>
       )}
+      <LoadMore list={list} />
       {dialog?.kind === 'toggle' && (
         <PasswordDialog
           title={account.disabled ? 'Enable account' : 'Disable account'}
@@ -442,7 +444,8 @@ export function AccountScreen(props: { id: string }) {
           title="Revoke all tokens"
           explanation={
             <p>
-              Every live token of {account.username} ({plural(live.length, 'token')}) stops working at once.
+              Every live token of {account.username} ({plural(live.length, 'token')}
+              {list.next ? ' listed, and those not loaded yet' : ''}) stops working at once.
             </p>
           }
           confirmLabel="Revoke all"

@@ -38,6 +38,9 @@ export function usePagedList<T>(fetchPage: (cursor: string | undefined) => Promi
     }
   }
   useEffect(() => {
+    // another filter: nothing of the old list stays on screen, and its cursor is not reused
+    setItems(null)
+    setNext(null)
     void load()
   }, deps)
   return { items, next, error, loading, load }
@@ -88,9 +91,16 @@ export function LoadMore(props: { list: { next: string | null; loading: boolean;
   )
 }
 
-/** "Loading…" until the first page is in, then `empty` when there is nothing to show, else the table. */
-export function ListBody(props: { loaded: boolean; empty: ComponentChildren | false; children: ComponentChildren }) {
-  if (!props.loaded) return <p class="muted">Loading…</p>
+/**
+ * "Loading…" until the first page is in (nothing when it failed: the error says why), then `empty`
+ * when there is nothing to show, else the table.
+ */
+export function ListBody(props: {
+  list: { items: unknown[] | null; error: string }
+  empty: ComponentChildren | false
+  children: ComponentChildren
+}) {
+  if (props.list.items === null) return props.list.error ? null : <p class="muted">Loading…</p>
   if (props.empty !== false) return <p class="empty">{props.empty}</p>
   return <div class="table-wrap">{props.children}</div>
 }

@@ -151,7 +151,7 @@ export function TokensScreen() {
       </p>
       <ErrorText error={list.error} />
       <ListBody
-        loaded={list.items !== null}
+        list={list}
         empty={pats.length === 0 && (q || state ? 'No token matches.' : 'You have no personal access tokens yet.')}
       >
         <table class="tokens selectable">

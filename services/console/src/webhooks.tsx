@@ -70,7 +70,7 @@ export function WebhooksScreen() {
         />
       )}
       <ErrorText error={list.error} />
-      <ListBody loaded={list.items !== null} empty={items.length === 0 && 'No webhook endpoints yet.'}>
+      <ListBody list={list} empty={items.length === 0 && 'No webhook endpoints yet.'}>
         <table class="tokens webhooks">
           <caption class="sr-only">Webhook endpoints</caption>
           <TableHead columns={['URL', 'Events', 'Created', 'State', 'Actions']} />
@@ -362,10 +362,7 @@ function DeliveryLog(props: { id: string; reload: number }) {
         </button>
       </div>
       <ErrorText error={list.error} />
-      <ListBody
-        loaded={list.items !== null}
-        empty={items.length === 0 && `No deliveries${status ? ` with status ${status}` : ''} yet.`}
-      >
+      <ListBody list={list} empty={items.length === 0 && `No deliveries${status ? ` with status ${status}` : ''} yet.`}>
         <table class="tokens deliveries">
           <caption class="sr-only">Deliveries to this endpoint, newest first</caption>
           <TableHead columns={['Event', 'Status', 'HTTP status', 'Latency', 'Attempts', 'Queued']} />
