@@ -401,7 +401,7 @@ if (!serviceBackendsAvailable()) {
       t.ok(seen > 0 && seen <= Date.now() + offset, 'the outage is remembered, up to the moment Redis was ready again')
 
       t.same(await cache.get('old'), { hit: false }, 'filled before the outage: suspect, answered as a miss')
-      t.equal(cache.suspectMisses, 1)
+      t.equal(cache.stats.suspect, 1)
       await cache.client.ping() // the compare-and-delete was sent before this on the same connection
       t.equal(await direct.get(key('old')), null, 'the suspect entry was deleted')
 
@@ -436,7 +436,7 @@ if (!serviceBackendsAvailable()) {
       await cache.fill(entry('ancient', nowSec() - 3 * ttl), 60)
       t.equal((await cache.get('ancient')).hit, false, 'an entry filled more than CACHE_TTL ago is stale: a miss')
       t.comment(
-        `suspect misses: ${cache.suspectMisses}; window = CACHE_TTL + ${SKEW_MARGIN_SECONDS} s after the outage ends`
+        `suspect misses: ${cache.stats.suspect}; window = CACHE_TTL + ${SKEW_MARGIN_SECONDS} s after the outage ends`
       )
     })
 
@@ -513,10 +513,11 @@ if (!serviceBackendsAvailable()) {
           )
           await fresh.close()
 
-          const suspects = readerCache.suspectMisses
+          const suspected = () => reader.authority.metrics.count('ta_token_cache_suspect_total')
+          const suspects = await suspected()
           const res = await introspectRes(reader, svc.token, x.value)
           t.same(res.json(), { active: false, reason: 'revoked' }, 'the replica that saw the outage answers revoked')
-          t.ok(readerCache.suspectMisses > suspects, 'through the suspect path')
+          t.ok((await suspected()) > suspects, 'through the suspect path (ta_token_cache_suspect_total)')
           await readerCache.client.ping() // its compare-and-delete went first on this connection
           t.equal(
             await direct.get(key(x.id)),
@@ -549,7 +550,7 @@ if (!serviceBackendsAvailable()) {
           )
           t.equal(yWrong, 0, 'Y stays active throughout')
           t.comment(
-            `cut for ${backAt - cutAt} ms; after it: ${readerCache.suspectMisses - suspects} suspect entries re-read from MySQL; ` +
+            `cut for ${backAt - cutAt} ms; after it: ${(await suspected()) - suspects} suspect entries re-read from MySQL; ` +
               `served from the cache again ${cachedAgain} ms later (${readerCache.stats.hits - hits} hits)`
           )
         })
@@ -806,9 +807,11 @@ if (!serviceBackendsAvailable()) {
           refused >= burst.length - 2 * (poolSize + queueLimit),
           `the excess is refused, not queued (${refused} of ${burst.length})`
         )
-        // the margin is CPU: 300 requests at once through the whole pipeline on a small machine
+        // the margin is CPU: 300 requests at once through the whole pipeline on a small, shared
+        // machine (2,096 ms seen once under a parallel CI run). An unbounded queue would hold the
+        // last of them for 300 / pool × 2 s = 300 s.
         t.ok(
-          Math.max(...ms) <= timeoutMs + 1500,
+          Math.max(...ms) <= timeoutMs + 3000,
           `none waits much past DB_QUERY_TIMEOUT_MS (max ${Math.max(...ms)} ms)`
         )
 

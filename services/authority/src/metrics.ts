@@ -19,6 +19,8 @@ export class AuthorityMetrics {
   readonly databaseFaults: { inc(): void }
   /** caller credentials of /introspect and /revoke answered from the in-process reuse (no lookup) */
   readonly callerReuse: Counter
+  /** round trips the fishing guard made to its shared (Redis) budget */
+  readonly fishingSharedCalls: Counter
   /** last-use recording (tokens/last-used.ts): tokens written, UPDATE statements, drops, failed writes */
   readonly lastUsed: { written: Counter; batches: Counter; dropped: Counter; failed: Counter }
   /** tokens whose last use waits for the next write (set by createServices) */
@@ -64,6 +66,15 @@ export class AuthorityMetrics {
         this.inc({ result: 'miss' }, deps.cache.stats.misses)
       }
     })
+    new Counter({
+      name: 'ta_token_cache_suspect_total',
+      help: 'Redis cache hits filled before an outage this process saw, re-read from the database instead (failure-behaviour.md)',
+      registers,
+      collect() {
+        this.reset()
+        this.inc(deps.cache.stats.suspect)
+      }
+    })
     // the cache keeps its own error count (read at scrape time); the database's is counted here
     let cacheErrorsSeen = 0
     const cacheLabel = { dependency: deps.cache.kind === 'redis' ? 'redis' : 'memory' }
@@ -88,6 +99,11 @@ export class AuthorityMetrics {
     this.callerReuse = new Counter({
       name: 'ta_introspection_caller_reuse_total',
       help: 'Caller credentials of /introspect and /revoke answered from the in-process reuse (no lookup)',
+      registers
+    })
+    this.fishingSharedCalls = new Counter({
+      name: 'ta_fishing_guard_shared_calls_total',
+      help: 'Round trips the unknown-token guard made to its budget in Redis (batched: at most one per caller per flush)',
       registers
     })
     this.lastUsed = {

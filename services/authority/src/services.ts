@@ -173,7 +173,8 @@ export async function createServices(config: Config, deps: ServiceDeps): Promise
   const fishing = new FishingGuard({
     unknownPerMinute: config.INTROSPECT_UNKNOWN_PER_MINUTE,
     redis,
-    keyPrefix: config.REDIS_KEY_PREFIX
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    sharedCalls: metrics.fishingSharedCalls
   })
 
   // a minute's budget per client address, in Redis when there is one (shared by the replicas)

@@ -33,11 +33,17 @@ export class FishingGuard {
   #flushing: Promise<void> | undefined
   /** closed with the app: counts after that are not flushed */
   #closed = false
-  /** round trips made to the shared store (the benchmark reports them) */
-  sharedCalls = 0
+  /** counts each round trip made to the shared store (a metric: tests and the bench read it) */
+  readonly #sharedCalls: { inc(): void }
 
-  constructor(o: { unknownPerMinute: number; redis?: RedisClient | undefined; keyPrefix: string }) {
+  constructor(o: {
+    unknownPerMinute: number
+    redis?: RedisClient | undefined
+    keyPrefix: string
+    sharedCalls?: { inc(): void }
+  }) {
     this.#points = o.unknownPerMinute
+    this.#sharedCalls = o.sharedCalls ?? { inc() {} }
     this.#shared =
       o.redis === undefined
         ? undefined
@@ -98,7 +104,7 @@ export class FishingGuard {
     const flushing = (async () => {
       await Promise.all(
         batch.map(async ([caller, count]) => {
-          this.sharedCalls++
+          this.#sharedCalls.inc()
           try {
             const res = await shared.penalty(caller, count)
             if (res.consumedPoints > this.#points) this.#block(caller, res.msBeforeNext, Date.now())

@@ -6,7 +6,7 @@ type Slot = CachedToken | 'tombstone'
 /** The embedded default: same contract as Redis, bounded by entry count (LRU) and TTL. */
 export class MemoryTokenCache implements TokenCache {
   readonly kind = 'memory'
-  readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0 }
+  readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0, suspect: 0 }
   readonly #lru: LRUCache<string, Slot>
   readonly #markerTtlMs: number
 

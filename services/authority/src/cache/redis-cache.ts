@@ -65,7 +65,7 @@ export function invalidationChannel(keyPrefix: string): string {
  */
 export class RedisTokenCache implements TokenCache {
   readonly kind = 'redis'
-  readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0 }
+  readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0, suspect: 0 }
   readonly client: RedisClient
   /** the client was created here (closed with the cache), not lent */
   readonly #ownsClient: boolean
@@ -77,8 +77,6 @@ export class RedisTokenCache implements TokenCache {
   #lastUnavailableAt = 0
   /** an outage was seen since the last 'ready': the next 'ready' ends it */
   #down = false
-  /** cache hits answered as misses because they may predate a revoke Redis missed */
-  suspectMisses = 0
   /**
    * Tokens this process learnt were invalidated (its own changes, and the revocation log's events
    * it follows), with when, for CACHE_TTL (+ margin): an entry filled before that moment is a
@@ -239,7 +237,7 @@ export class RedisTokenCache implements TokenCache {
         return { hit: false }
       }
       if (this.#suspect(entry)) {
-        this.suspectMisses++
+        this.stats.suspect++
         this.stats.misses++
         // Sent before the database read's fill on this same connection, so it runs first.
         this.client.eval(COMPARE_AND_DELETE, 1, this.#key(id), raw).catch((err: unknown) => this.#failed(err))

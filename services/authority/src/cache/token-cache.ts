@@ -49,6 +49,8 @@ export interface CacheStats {
   hits: number
   misses: number
   errors: number
+  /** hits answered as misses because they may predate a revoke Redis missed (Redis cache only) */
+  suspect: number
 }
 
 export const TOMBSTONE = '!'

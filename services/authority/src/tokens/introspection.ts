@@ -89,10 +89,9 @@ export const CALLER_CACHE_MS = 1000
 export class Introspection {
   readonly #o: IntrospectionOptions
   /**
-   * Shared database reads. A result stays shared for 1 s after it settles, but only for requests
-   * whose cache lookup failed (a burst whose Redis lookups time out while the event loop lags
-   * still costs one read). A revoke made on this replica forgets it at once; while Redis fails, one
-   * made on another replica can be missed for at most that second.
+   * Shared database reads: concurrent misses of one token wait on one read, joined only by requests
+   * that began before it finished (see introspect); nothing is kept once it settles. A revoke made
+   * on this replica, or heard from another, forgets the running read at once.
    */
   readonly #loads = new SingleFlight<Loaded>()
   /** per token with a load in flight: when its database read finished */
