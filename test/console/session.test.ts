@@ -189,6 +189,53 @@ for (const backend of BACKEND_NAMES()) {
       }
     )
 
+    t.test("an admin revokes all of an account's tokens at once", async (t) => {
+      clock.set(Date.now())
+      const dave = { username: 'dave', password: 'dave-password-1' }
+      const created = await rig.ta.app.inject({
+        method: 'POST',
+        url: '/v1/accounts',
+        headers: bearer(rig.ta.adminToken),
+        payload: {
+          ...dave,
+          kind: 'customer',
+          permissions: ['tokens:read', 'tokens:write'],
+          current_password: ADMIN.password
+        }
+      })
+      t.equal(created.statusCode, 201, created.body)
+      const session = await login(rig.ta.app, 'customer', dave.username, dave.password)
+      const values: string[] = [session]
+      for (const name of ['dave-ci', 'dave-laptop']) {
+        const res = await rig.ta.app.inject({
+          method: 'POST',
+          url: '/v1/tokens',
+          headers: bearer(session),
+          payload: { name, scopes: ['tokens:read'], password: dave.password }
+        })
+        t.equal(res.statusCode, 201, res.body)
+        values.push(res.json().access_token)
+      }
+      const { page, problems } = await rig.newPage()
+      await signInAdmin(page, origin)
+      await page.getByRole('link', { name: 'Accounts' }).click()
+      await page.getByLabel('Search by username').fill('dave')
+      await page.getByRole('link', { name: 'dave', exact: true }).click()
+      await page.getByRole('heading', { name: 'dave' }).waitFor()
+      const revokeAll = page.getByRole('button', { name: /^Revoke all/ })
+      await page.getByRole('button', { name: 'Revoke all (3)' }).waitFor()
+      await revokeAll.click()
+      const dialog = page.getByRole('dialog', { name: 'Revoke all tokens' })
+      t.match(await dialog.textContent(), /Every live token of dave \(3 tokens\) stops working at once/)
+      await confirmPassword(page, ADMIN.password, 'Revoke all')
+      await page.getByText('Revoked 3 tokens.').waitFor()
+      for (const [i, value] of values.entries()) t.notOk(await rig.active(value), `token ${i + 1} of 3 is inactive`)
+      t.ok(await rig.active(rig.ta.adminToken), "another account's token still works")
+      await page.getByRole('button', { name: 'Revoke all (0)' }).waitFor()
+      t.ok(await revokeAll.isDisabled(), 'nothing left to revoke: the button is disabled')
+      t.same(problems, [], 'no CSP violation or page error')
+    })
+
     t.test('change my password: other sessions end, this one stays; "also revoke" ends the PATs', async (t) => {
       clock.set(Date.now())
       const carla = { username: 'carla', password: 'carla-old-password-1' }

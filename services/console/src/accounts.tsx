@@ -344,7 +344,7 @@ export function AccountScreen(props: { id: string }) {
           <button
             type="button"
             class="danger"
-            disabled={live.length === 0}
+            disabled={live.length === 0 && !list.next}
             onClick={() => setDialog({ kind: 'revoke-all' })}
           >
             Revoke all ({live.length}
