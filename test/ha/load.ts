@@ -12,7 +12,11 @@ export interface Minted {
   value: string
 }
 
-export async function mintTokens(ta: TestAuthority, n: number): Promise<{ svc: string; tokens: Minted[] }> {
+/** A service holding tokens:introspect + tokens:revoke (`svc`, its token) and `n` tokens of one account (`ownerId`). */
+export async function mintTokens(
+  ta: TestAuthority,
+  n: number
+): Promise<{ svc: string; ownerId: string; tokens: Minted[] }> {
   const svc = await createService(ta, 'ha-introspector', ['tokens:introspect', 'tokens:revoke'])
   const ownerId = await createAccount(ta, {
     username: 'ha-owner',
@@ -31,7 +35,7 @@ export async function mintTokens(ta: TestAuthority, n: number): Promise<{ svc: s
     if (res.statusCode !== 201) throw new Error(`mint failed: ${res.statusCode} ${res.body}`)
     tokens.push({ id: res.json().token.id as string, value: res.json().access_token as string })
   }
-  return { svc: svc.token, tokens }
+  return { svc: svc.token, ownerId, tokens }
 }
 
 export interface LoadReport {
@@ -67,6 +71,8 @@ export async function runLoad(o: {
   revokeEveryMs: number
   durationMs: number
   during?: (startedAt: number) => Promise<void>
+  /** called when a revoke has returned 200 (`at`: when it returned, the ground truth wrong answers are counted against) */
+  onRevoke?: (token: Minted, at: number) => void
 }): Promise<LoadReport> {
   const revokedAt = new Map<number, number>()
   const startedAt = Date.now()
@@ -130,8 +136,10 @@ export async function runLoad(o: {
         payload: { token: o.tokens[idx]!.value }
       })
       if (res.statusCode === 200) {
-        revokedAt.set(idx, Date.now())
+        const at = Date.now()
+        revokedAt.set(idx, at)
         report.revokes++
+        o.onRevoke?.(o.tokens[idx]!, at)
       } else {
         report.revokeErrors++
         next-- // try that one again
