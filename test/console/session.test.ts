@@ -331,6 +331,39 @@ for (const backend of BACKEND_NAMES()) {
       await page.getByRole('button', { name: 'Refresh' }).click()
       t.ok(await shown(page.getByRole('button', { name: 'Sign out' })), 'the victim is still signed in')
     })
+
+    // last in this rig: it spends the page's address's budget of failed sign-ins (LOGIN_IP_FAILURES)
+    t.test('throttled sign-in says when to try again, and lets nobody in meanwhile', async (t) => {
+      const { page, problems } = await rig.newPage()
+      await page.goto(`${origin}/console/`)
+      await page.getByLabel('Customer').check()
+      await page.getByLabel('Username').fill(CUSTOMER.username)
+      const alert = page.getByRole('alert')
+      const attempt = async (password: string) => {
+        await page.getByLabel('Password').fill(password)
+        const answered = page.waitForResponse(
+          (r) => r.url().endsWith('/v1/auth/session') && r.request().method() === 'POST'
+        )
+        await page.getByRole('button', { name: 'Sign in' }).click()
+        return (await answered).status()
+      }
+      let tries = 0
+      let status = 0
+      while (tries < 60 && status !== 429) {
+        status = await attempt('not-the-password')
+        tries++
+      }
+      t.equal(status, 429, `throttled after ${tries} wrong passwords`)
+      t.match(await alert.textContent(), /^Too many attempts\. Try again in \d+ s\.$/, 'a sentence with the wait')
+      t.equal(await attempt(CUSTOMER.password), 429, 'the right password is refused too while throttled')
+      t.match(await alert.textContent(), /^Too many attempts/)
+      t.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'not signed in')
+      t.same(
+        problems.filter((p) => !/status of 4(01|29)/.test(p)),
+        [],
+        'no CSP violation or page error'
+      )
+    })
   })
 }
 
