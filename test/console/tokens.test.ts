@@ -285,6 +285,19 @@ for (const backend of BACKEND_NAMES()) {
       await cell.locator('time').waitFor()
       t.match(await cell.textContent(), /deploy-bot\/1\.0/, 'with the client that used it')
       t.match(await cell.textContent(), /127\.0\.0\.1/, 'and its address')
+
+      // the Use filter asks the API (used_since / unused_since) and shows only what it answers
+      await createTokenViaApi(rig, { name: 'never-used', scopes: ['tokens:read'] })
+      const named = (name: string) => page.getByRole('row').filter({ has: page.getByText(name, { exact: true }) })
+      await page.getByLabel('Use', { exact: true }).selectOption('used in the last 7 days')
+      await named('to-use').waitFor()
+      t.equal(await named('never-used').count(), 0, 'used recently: the unused token is not listed')
+      await page.getByLabel('Use', { exact: true }).selectOption('not used for 30 days')
+      await named('never-used').waitFor()
+      t.equal(await named('to-use').count(), 0, 'not used for 30 days: the token used just now is not listed')
+      await page.getByLabel('Use', { exact: true }).selectOption('')
+      await named('to-use').waitFor()
+
       await page.getByRole('link', { name: 'Edit to-use' }).click()
       t.match(await page.locator('.last-used').textContent(), /Last used: .*deploy-bot/, 'the edit view shows it too')
     })

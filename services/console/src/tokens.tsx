@@ -15,6 +15,15 @@ import {
 import { Ago, TableHead, FilterSelect, ListBody, LoadMore, SearchField, usePagedList } from './lists.tsx'
 
 const STATES: readonly TokenState[] = ['active', 'expired', 'revoked']
+/** the "Use" filter: last recorded use within / not within a number of days (used_since / unused_since) */
+const USES = ['used in the last 7 days', 'not used for 30 days', 'not used for 90 days'] as const
+type Use = (typeof USES)[number]
+function useQuery(use: '' | Use): { used_since?: string; unused_since?: string } {
+  if (use === '') return {}
+  const days = Number(/\d+/.exec(use)?.[0])
+  const since = new Date(Date.now() - days * 86_400_000).toISOString()
+  return use.startsWith('used') ? { used_since: since } : { unused_since: since }
+}
 
 export function StateBadge(props: { token: Token }) {
   const t = props.token
@@ -88,14 +97,20 @@ export function TokenCells(props: { token: Token }) {
 export function TokensScreen() {
   const { reveal } = useShared()
   const [state, setState] = useState<'' | TokenState>('')
+  const [use, setUse] = useState<'' | Use>('')
   const [search, setSearch] = useState('')
   const [selected, setSelected] = useState<Set<string>>(new Set())
   const [message, setMessage] = useState('')
   const [dialog, setDialog] = useState<null | { kind: 'remove' } | { kind: 'copy'; token: Token }>(null)
   const lastClicked = useRef<number | null>(null)
   const list = usePagedList(
-    (cursor) => call(api.GET('/v1/tokens', { params: { query: { limit: 200, ...(state ? { state } : {}), cursor } } })),
-    [state]
+    (cursor) =>
+      call(
+        api.GET('/v1/tokens', {
+          params: { query: { limit: 200, ...(state ? { state } : {}), ...useQuery(use), cursor } }
+        })
+      ),
+    [state, use]
   )
   const all = list.items ?? []
   const q = search.trim().toLowerCase()
@@ -133,6 +148,7 @@ export function TokensScreen() {
       </div>
       <div class="toolbar">
         <FilterSelect label="State" idPrefix="token-state" value={state} options={STATES} onChange={setState} />
+        <FilterSelect label="Use" idPrefix="token-use" value={use} options={USES} onChange={setUse} />
         <SearchField label="Search by name" idPrefix="token-search" value={search} onInput={setSearch} />
         <button type="button" onClick={refresh} disabled={list.loading}>
           Refresh
@@ -152,7 +168,9 @@ export function TokensScreen() {
       <ErrorText error={list.error} />
       <ListBody
         list={list}
-        empty={pats.length === 0 && (q || state ? 'No token matches.' : 'You have no personal access tokens yet.')}
+        empty={
+          pats.length === 0 && (q || state || use ? 'No token matches.' : 'You have no personal access tokens yet.')
+        }
       >
         <table class="tokens selectable">
           <caption class="sr-only">Personal access tokens</caption>
