@@ -55,8 +55,9 @@ if (serviceBackendsAvailable()) {
       target: process.env.TEST_REDIS_URL!,
       keyPrefix: prefix,
       ttlSeconds: 60,
-      commandTimeoutMs: 500,
-      connectTimeoutMs: 1000,
+      // generous: a lookup that times out answers a miss, and a loaded CI machine has taken > 500 ms
+      commandTimeoutMs: 2000,
+      connectTimeoutMs: 2000,
       log: pino({ level: 'silent' }),
       entryKey: randomBytes(32)
     })
