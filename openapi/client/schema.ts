@@ -492,7 +492,7 @@ export interface paths {
         put?: never;
         /**
          * Revoke every live token matching a selector (or count them with dry_run)
-         * @description Matches live tokens only. `dry_run: true` counts and lists the first ids and changes nothing (no password needed). A real run revokes in transactions of up to 500 tokens, each appended to the revocation log, up to 10000 tokens scanned per call (then `next_cursor`: send it back to go on); one audit row for the call, with the counts. Tokens of accounts holding permissions your credential lacks are skipped and counted; naming such an account in `account_id` is a 403.
+         * @description Matches live tokens only. `dry_run: true` counts and lists the first ids and changes nothing (no password needed). A real run revokes in transactions of up to 500 tokens, each appended to the revocation log, up to 10000 tokens scanned per call (then `next_cursor`: send it back to go on); one audit row for the call, with the counts. Tokens of accounts holding permissions your credential lacks are left out in the query: not revoked, not counted, not listed (the answer is as if they did not exist); naming such an account in `account_id` is a 403.
          */
         post: operations["revokeMatchingTokens"];
         delete?: never;

@@ -96,7 +96,7 @@ export const tokenAdminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
           'Matches live tokens only. `dry_run: true` counts and lists the first ids and changes nothing (no password needed). ' +
           `A real run revokes in transactions of up to 500 tokens, each appended to the revocation log, up to ${SELECTOR_MAX_SCANNED} tokens scanned per call ` +
           '(then `next_cursor`: send it back to go on); one audit row for the call, with the counts. ' +
-          'Tokens of accounts holding permissions your credential lacks are skipped and counted; naming such an account in `account_id` is a 403.',
+          'Tokens of accounts holding permissions your credential lacks are left out in the query: not revoked, not counted, not listed (the answer is as if they did not exist); naming such an account in `account_id` is a 403.',
         body: Type.Object(
           {
             selector: Selector,
