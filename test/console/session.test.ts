@@ -142,9 +142,9 @@ for (const backend of BACKEND_NAMES()) {
         // the kind filter asks the API again; the search narrows what is loaded
         await page.getByLabel('Search by username').fill('carol')
         await page.getByRole('link', { name: 'carol', exact: true }).waitFor()
-        await page.getByLabel('Kind').selectOption('service')
+        await page.getByLabel('Kind', { exact: true }).selectOption('service')
         await page.getByText('No account matches.').waitFor()
-        await page.getByLabel('Kind').selectOption('customer')
+        await page.getByLabel('Kind', { exact: true }).selectOption('customer')
         await page.getByRole('link', { name: 'carol', exact: true }).waitFor()
 
         const made: Record<string, string> = {}
@@ -330,6 +330,66 @@ for (const backend of BACKEND_NAMES()) {
       t.equal(await tokenCount(rig), before, 'no token was created')
       await page.getByRole('button', { name: 'Refresh' }).click()
       t.ok(await shown(page.getByRole('button', { name: 'Sign out' })), 'the victim is still signed in')
+    })
+
+    t.test('an admin previews and revokes the tokens matching criteria', async (t) => {
+      clock.set(Date.now())
+      const sel = { username: 'selma', password: 'selma-password-1' }
+      const created = await rig.ta.app.inject({
+        method: 'POST',
+        url: '/v1/accounts',
+        headers: bearer(rig.ta.adminToken),
+        payload: {
+          ...sel,
+          kind: 'customer',
+          permissions: ['tokens:read', 'tokens:write'],
+          current_password: ADMIN.password
+        }
+      })
+      t.equal(created.statusCode, 201, created.body)
+      const session = await login(rig.ta.app, 'customer', sel.username, sel.password)
+      const made: Record<string, string> = {}
+      for (const name of ['ci-old-1', 'ci-old-2', 'laptop']) {
+        const res = await rig.ta.app.inject({
+          method: 'POST',
+          url: '/v1/tokens',
+          headers: bearer(session),
+          payload: { name, scopes: ['tokens:read'], password: sel.password }
+        })
+        t.equal(res.statusCode, 201, res.body)
+        made[name] = res.json().access_token
+      }
+
+      const { page, problems } = await rig.newPage()
+      await signInAdmin(page, origin)
+      await page.getByRole('link', { name: 'Accounts' }).click()
+      await page.getByText('Revoke tokens matching criteria').click()
+      const preview = page.getByRole('button', { name: 'Preview' })
+      t.ok(await preview.isDisabled(), 'no criteria: nothing to preview (the API refuses an empty selector)')
+      await page.getByLabel('Token kind').selectOption('pat')
+      await page.getByLabel('Name starts with').fill('ci-old-')
+      await preview.click()
+      await page.getByText('2 tokens match.').waitFor()
+      t.ok(await rig.active(made['ci-old-1']!), 'a preview changes nothing')
+
+      // another criterion: the preview no longer applies, so there is nothing to confirm
+      await page.getByLabel('Name starts with').fill('ci-old-1')
+      await page.getByRole('button', { name: /^Revoke 2 tokens/ }).waitFor({ state: 'detached' })
+      t.pass('changing the criteria withdraws the preview')
+      await page.getByLabel('Name starts with').fill('ci-old-')
+      await preview.click()
+      await page.getByText('2 tokens match.').waitFor()
+      await page.getByRole('button', { name: 'Revoke 2 tokens…' }).click()
+      await confirmPassword(page, ADMIN.password, 'Revoke')
+      await page.getByText('Revoked 2 tokens.').waitFor()
+      t.notOk(await rig.active(made['ci-old-1']!), 'ci-old-1 is inactive')
+      t.notOk(await rig.active(made['ci-old-2']!), 'ci-old-2 is inactive')
+      t.ok(await rig.active(made.laptop!), 'the token that did not match still works')
+      t.ok(await rig.active(session), "the account's session (not a PAT) still works")
+      await preview.click()
+      await page.getByText('0 tokens match.').waitFor()
+      t.ok(await shown(page.getByRole('button', { name: 'Sign out' })), 'the admin is still signed in')
+      t.same(problems, [], 'no CSP violation or page error')
     })
 
     // last in this rig: it spends the page's address's budget of failed sign-ins (LOGIN_IP_FAILURES)

@@ -6,6 +6,7 @@ import { endsSession, messageOf } from './errors.ts'
 import { absolute } from './format.ts'
 import { TableHead, FilterSelect, ListBody, LoadMore, SearchField, usePagedList } from './lists.tsx'
 import { plural, TokenCells } from './tokens.tsx'
+import { RevokeMatching } from './revoke-matching.tsx'
 
 type Kind = Account['kind']
 const KINDS: readonly Kind[] = ['admin', 'customer', 'service']
@@ -73,6 +74,7 @@ export function AccountsScreen() {
         </table>
       </ListBody>
       <LoadMore list={list} />
+      {mayWrite && catalogue && <RevokeMatching scopes={catalogue.scopes} />}
       {creating && catalogue && (
         <CreateAccount
           held={session.account.permissions}
