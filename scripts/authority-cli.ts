@@ -372,6 +372,8 @@ async function execute(command: Command, io: CliIo): Promise<{ human: string; da
         database,
         // a one-shot command writes the revocation log; running authorities follow it
         followRevocations: false,
+        // its cache invalidation is the fast path: give a Sentinel / Cluster client time to find its nodes
+        awaitRedisMs: config.REDIS_CONNECT_TIMEOUT_MS,
         // warnings and errors only, on stderr: stdout is the command's output (--json parses it)
         logger: {
           ...loggerOptions({ LOG_LEVEL: 'warn' }),

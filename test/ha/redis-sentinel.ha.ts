@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import t from 'tap'
 import type { RedisTokenCache } from '../../services/authority/src/cache/redis-cache.js'
-import { startAuthority } from '../support/authority.js'
+import { ADMIN, bearer, startAuthority } from '../support/authority.js'
 import type { Backend } from '../support/backends.js'
 import { mintTokens, runLoad } from './load.js'
+import { run } from '../../scripts/authority-cli.js'
 import { connected, requireBinaries, startSentinelSetup, waitFor } from '../../scripts/private-servers.js'
 
 /**
@@ -120,5 +122,39 @@ if (requireBinaries(t, ['redis-server'])) {
         payload: { token: live.value }
       })
     t.ok(ta.app.authority.cache.stats.hits > hitsAfter, 'cache hits on the new primary')
+
+    // The operator's CLI on the same set-up (REDIS_SENTINELS, the promoted primary): its revoke
+    // reaches both running processes, and it leaves no active answer in the Redis cache.
+    const pat = await ta.app.inject({
+      method: 'POST',
+      url: '/v1/tokens',
+      headers: bearer(ta.adminToken),
+      payload: { name: 'cli target', scopes: ['tokens:read'], password: ADMIN.password }
+    })
+    t.equal(pat.statusCode, 201, pat.body)
+    const target = { id: pat.json().token.id as string, value: pat.json().access_token as string }
+    const active = async (app: (typeof apps)[number]) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/introspect',
+        headers: { authorization: `Bearer ${svc}` },
+        payload: { token: target.value }
+      })
+      return res.json().active === true
+    }
+    for (const app of apps) t.ok(await active(app), 'the CLI target is active (and cached) on both processes')
+    const out: string[] = []
+    const err: string[] = []
+    const code = await run(['revoke-token', target.id], {
+      env: { ...process.env, ...backend.env, BCRYPT_COST: '4' },
+      stdout: { write: (s: string) => out.push(s) },
+      stderr: { write: (s: string) => err.push(s) },
+      stdin: Readable.from([])
+    })
+    t.equal(code, 0, `authority-cli revoke-token through the sentinels: ${out.join('')}`)
+    t.same(err, [], 'no warning: its cache invalidation went through the sentinels (not deferred)')
+    for (const [i, app] of apps.entries())
+      await waitFor(`process ${i + 1} to see the CLI revoke`, async () => !(await active(app)), 5000)
+    t.pass('the CLI revoke is effective on both processes')
   })
 }

@@ -31,6 +31,12 @@ export interface BootOptions extends LoggerChoice {
   clock?: Clock
   /** false for one-shot commands (the CLI): they write the revocation log, they do not follow it */
   followRevocations?: boolean
+  /**
+   * A one-shot command's first Redis call comes at once, before a Sentinel or Cluster client has
+   * found its nodes: wait up to this long for Redis to be ready (never an error: without it the
+   * command still writes the revocation log, which running authorities follow).
+   */
+  awaitRedisMs?: number
 }
 
 export interface Booted {
@@ -81,6 +87,7 @@ export async function boot(config: Config, opts: BootOptions): Promise<Booted> {
       })
       closers.push(() => opened.quit().catch(() => opened.disconnect()))
       redis = opened
+      if (opts.awaitRedisMs !== undefined) await readyWithin(opened, opts.awaitRedisMs)
     }
     const cache = opts.cache?.(redis, keys)
     const services = await createServices(config, {
@@ -114,4 +121,18 @@ export async function bootApp(
     await booted.close()
     throw err
   }
+}
+
+/** Resolves when `client` is ready or after `ms`, whichever is first (its errors are the cache's to report). */
+function readyWithin(client: RedisClient, ms: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      client.off('ready', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    client.once('ready', done)
+  })
 }
