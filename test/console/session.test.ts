@@ -368,6 +368,24 @@ for (const backend of BACKEND_NAMES()) {
       t.ok(await preview.isDisabled(), 'no criteria: nothing to preview (the API refuses an empty selector)')
       await page.getByLabel('Token kind').selectOption('pat')
       await page.getByLabel('Name starts with').fill('ci-old-')
+      // a half-typed date is refused, not dropped from the criteria (which would widen the match)
+      await page.getByLabel('Created before').click()
+      await page.keyboard.type('12')
+      t.ok(
+        await page
+          .getByLabel('Created before')
+          .evaluate((el) => (el as unknown as { validity: { badInput: boolean } }).validity.badInput),
+        'the browser holds it as unfinished'
+      )
+      const asked: string[] = []
+      page.on('request', (r) => {
+        if (r.url().endsWith('/v1/admin/tokens/revoke-matching')) asked.push(r.postData() ?? '')
+      })
+      await preview.click()
+      await page.evaluate('new Promise((r) => setTimeout(r, 300))')
+      t.same(asked, [], 'nothing is asked with the date silently left out')
+      t.equal(await page.getByRole('button', { name: /^Revoke / }).count(), 0, 'no preview, nothing to revoke')
+      await page.getByLabel('Created before').fill('')
       await preview.click()
       await page.getByText('2 tokens match.').waitFor()
       t.ok(await rig.active(made['ci-old-1']!), 'a preview changes nothing')
@@ -380,6 +398,11 @@ for (const backend of BACKEND_NAMES()) {
       await preview.click()
       await page.getByText('2 tokens match.').waitFor()
       await page.getByRole('button', { name: 'Revoke 2 tokens…' }).click()
+      t.match(
+        await page.getByRole('dialog', { name: 'Revoke matching tokens' }).textContent(),
+        /2 tokens matching kind pat, name starting with “ci-old-” stop working at once/,
+        'the dialog repeats the criteria it will send'
+      )
       await confirmPassword(page, ADMIN.password, 'Revoke')
       await page.getByText('Revoked 2 tokens.').waitFor()
       t.notOk(await rig.active(made['ci-old-1']!), 'ci-old-1 is inactive')

@@ -289,12 +289,15 @@ for (const backend of BACKEND_NAMES()) {
       // the Use filter asks the API (used_since / unused_since) and shows only what it answers
       await createTokenViaApi(rig, { name: 'never-used', scopes: ['tokens:read'] })
       const named = (name: string) => page.getByRole('row').filter({ has: page.getByText(name, { exact: true }) })
+      const answered = page.waitForResponse((r) => new URL(r.url()).searchParams.has('used_since'))
       await page.getByLabel('Use', { exact: true }).selectOption('used in the last 7 days')
+      await answered
       await named('to-use').waitFor()
+      await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))')
       t.equal(await named('never-used').count(), 0, 'used recently: the unused token is not listed')
-      await page.getByLabel('Use', { exact: true }).selectOption('not used for 30 days')
+      await page.getByLabel('Use', { exact: true }).selectOption('no use in 30 days (or never)')
       await named('never-used').waitFor()
-      t.equal(await named('to-use').count(), 0, 'not used for 30 days: the token used just now is not listed')
+      t.equal(await named('to-use').count(), 0, 'no use in 30 days: the token used just now is not listed')
       await page.getByLabel('Use', { exact: true }).selectOption('')
       await named('to-use').waitFor()
 

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks'
+import { useRef, useState } from 'preact/hooks'
 import { api, call } from './api.ts'
 import { ErrorText, PasswordDialog, useId } from './dialogs.tsx'
 import { messageOf } from './errors.ts'
@@ -34,6 +34,21 @@ const EMPTY: Form = {
 /** a date input's yyyy-mm-dd as the start of that day, UTC (what the hint under the fields says) */
 const day = (ymd: string) => `${ymd}T00:00:00Z`
 
+type Selector = ReturnType<typeof selectorOf>
+
+/** the criteria in words, as the dialog repeats them */
+function describe(s: Selector): string {
+  const parts = [
+    s.kind && `kind ${s.kind}`,
+    s.scope && `holding ${s.scope}`,
+    s.name_prefix !== undefined && `name starting with “${s.name_prefix}”`,
+    s.created_after && `created after ${s.created_after}`,
+    s.created_before && `created before ${s.created_before}`,
+    s.last_used_before && `last used before ${s.last_used_before}${s.include_never_used ? ' or never' : ''}`
+  ]
+  return parts.filter(Boolean).join(', ')
+}
+
 function selectorOf(f: Form) {
   return {
     ...(f.kind ? { kind: f.kind } : {}),
@@ -53,29 +68,49 @@ function selectorOf(f: Form) {
  */
 export function RevokeMatching(props: { scopes: { name: string }[] }) {
   const [form, setForm] = useState<Form>(EMPTY)
-  const [preview, setPreview] = useState<null | { matched: number; more: boolean }>(null)
+  // the preview keeps the criteria it was made for: the revoke sends exactly those
+  const [preview, setPreview] = useState<null | { selector: Selector; matched: number; more: boolean }>(null)
   const [error, setError] = useState('')
   const [message, setMessage] = useState('')
   const [busy, setBusy] = useState(false)
   const [confirming, setConfirming] = useState(false)
   const id = useId('selector')
+  /** bumped by every change of the criteria: an answer to older criteria is dropped */
+  const version = useRef(0)
   const set = <K extends keyof Form>(key: K, value: Form[K]) => {
-    setForm({ ...form, [key]: value })
+    version.current++
+    setForm((f) => ({ ...f, [key]: value, ...(key === 'lastUsedBefore' && !value ? { includeNeverUsed: false } : {}) }))
     setPreview(null)
     setMessage('')
+    setError('')
   }
   const selector = selectorOf(form)
   const empty = Object.keys(selector).length === 0
 
-  const runPreview = async () => {
+  const runPreview = async (formElement: HTMLFormElement) => {
+    // a half-typed date has the value '' and would silently drop its criterion: refuse instead
+    const unfinished = [...formElement.querySelectorAll<HTMLInputElement>('input[type="date"]')].some(
+      (d) => d.validity.badInput
+    )
+    if (unfinished) {
+      setError('Finish or clear the date: a half-typed date would widen the match.')
+      return
+    }
+    if (form.createdAfter && form.createdBefore && form.createdAfter >= form.createdBefore) {
+      setError('“Created after” must be earlier than “Created before”.')
+      return
+    }
+    const asked = version.current
+    const sent = selector
     setBusy(true)
     setError('')
     setMessage('')
     try {
-      const res = await call(api.POST('/v1/admin/tokens/revoke-matching', { body: { selector, dry_run: true } }))
-      setPreview({ matched: res.matched, more: res.next_cursor !== null })
+      const res = await call(api.POST('/v1/admin/tokens/revoke-matching', { body: { selector: sent, dry_run: true } }))
+      if (asked === version.current)
+        setPreview({ selector: sent, matched: res.matched, more: res.next_cursor !== null })
     } catch (e) {
-      setError(messageOf(e))
+      if (asked === version.current) setError(messageOf(e))
     } finally {
       setBusy(false)
     }
@@ -84,7 +119,7 @@ export function RevokeMatching(props: { scopes: { name: string }[] }) {
   return (
     <details class="revoke-matching">
       <summary>Revoke tokens matching criteria</summary>
-      <p class="muted">
+      <p class="muted" id={`${id}-hint`}>
         Every live token of every account you may act on that meets all the criteria given. Dates are the start of that
         day, UTC.
       </p>
@@ -92,7 +127,7 @@ export function RevokeMatching(props: { scopes: { name: string }[] }) {
         class="selector-form"
         onSubmit={(e) => {
           e.preventDefault()
-          void runPreview()
+          void runPreview(e.currentTarget)
         }}
       >
         <label for={`${id}-kind`}>Token kind</label>
@@ -125,10 +160,11 @@ export function RevokeMatching(props: { scopes: { name: string }[] }) {
           value={form.namePrefix}
           onInput={(e) => set('namePrefix', e.currentTarget.value)}
         />
-        <label for={`${id}-after`}>Created on or after</label>
+        <label for={`${id}-after`}>Created after</label>
         <input
           id={`${id}-after`}
           type="date"
+          aria-describedby={`${id}-hint`}
           value={form.createdAfter}
           onInput={(e) => set('createdAfter', e.currentTarget.value)}
         />
@@ -136,6 +172,7 @@ export function RevokeMatching(props: { scopes: { name: string }[] }) {
         <input
           id={`${id}-before`}
           type="date"
+          aria-describedby={`${id}-hint`}
           value={form.createdBefore}
           onInput={(e) => set('createdBefore', e.currentTarget.value)}
         />
@@ -143,6 +180,7 @@ export function RevokeMatching(props: { scopes: { name: string }[] }) {
         <input
           id={`${id}-used`}
           type="date"
+          aria-describedby={`${id}-hint`}
           value={form.lastUsedBefore}
           onInput={(e) => set('lastUsedBefore', e.currentTarget.value)}
         />
@@ -161,7 +199,8 @@ export function RevokeMatching(props: { scopes: { name: string }[] }) {
           </button>
           {preview && (
             <button type="button" class="danger" disabled={preview.matched === 0} onClick={() => setConfirming(true)}>
-              Revoke {preview.more ? 'these and the rest' : plural(preview.matched, 'token')}…
+              Revoke {preview.more ? `the first ${plural(preview.matched, 'token')}` : plural(preview.matched, 'token')}
+              …
             </button>
           )}
         </div>
@@ -178,17 +217,22 @@ export function RevokeMatching(props: { scopes: { name: string }[] }) {
         <PasswordDialog
           title="Revoke matching tokens"
           explanation={
-            <p>
-              {plural(preview.matched, 'token')}
-              {preview.more ? ' (and more)' : ''} stop working at once, including yours if they match.
-            </p>
+            <>
+              <p>
+                {preview.more ? `The first ${plural(preview.matched, 'token')}` : plural(preview.matched, 'token')}{' '}
+                matching {describe(preview.selector)} stop working at once, including yours if they match.
+              </p>
+              {preview.more && <p>More match: preview and revoke again afterwards to go on.</p>}
+            </>
           }
           confirmLabel="Revoke"
           danger
           onClose={() => setConfirming(false)}
           action={async (password) => {
             const res = await call(
-              api.POST('/v1/admin/tokens/revoke-matching', { body: { selector, dry_run: false, password } })
+              api.POST('/v1/admin/tokens/revoke-matching', {
+                body: { selector: preview.selector, dry_run: false, password }
+              })
             )
             setConfirming(false)
             setPreview(null)

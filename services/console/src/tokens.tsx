@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api, call, type Token, type TokenState } from './api.ts'
 import { Link, useShared } from './app.tsx'
 import { ErrorText, PasswordDialog } from './dialogs.tsx'
@@ -15,14 +15,23 @@ import {
 import { Ago, TableHead, FilterSelect, ListBody, LoadMore, SearchField, usePagedList } from './lists.tsx'
 
 const STATES: readonly TokenState[] = ['active', 'expired', 'revoked']
-/** the "Use" filter: last recorded use within / not within a number of days (used_since / unused_since) */
-const USES = ['used in the last 7 days', 'not used for 30 days', 'not used for 90 days'] as const
-type Use = (typeof USES)[number]
+/**
+ * The "Use" filter: a recorded use within the last N days (used_since), or none in them
+ * (unused_since, which includes tokens never used, however new).
+ */
+const USE_FILTERS = {
+  'used in the last 7 days': { used: true, days: 7 },
+  'no use in 30 days (or never)': { used: false, days: 30 },
+  'no use in 90 days (or never)': { used: false, days: 90 }
+} as const
+type Use = keyof typeof USE_FILTERS
+const USES = Object.keys(USE_FILTERS) as Use[]
+/** the query for a Use filter, its time fixed when the filter is chosen (every page asks the same) */
 function useQuery(use: '' | Use): { used_since?: string; unused_since?: string } {
   if (use === '') return {}
-  const days = Number(/\d+/.exec(use)?.[0])
+  const { used, days } = USE_FILTERS[use]
   const since = new Date(Date.now() - days * 86_400_000).toISOString()
-  return use.startsWith('used') ? { used_since: since } : { unused_since: since }
+  return used ? { used_since: since } : { unused_since: since }
 }
 
 export function StateBadge(props: { token: Token }) {
@@ -103,11 +112,17 @@ export function TokensScreen() {
   const [message, setMessage] = useState('')
   const [dialog, setDialog] = useState<null | { kind: 'remove' } | { kind: 'copy'; token: Token }>(null)
   const lastClicked = useRef<number | null>(null)
+  const useSince = useMemo(() => useQuery(use), [use])
+  // another filter, other rows: a selection (and a Shift-click's anchor) of the old ones goes
+  useEffect(() => {
+    setSelected(new Set())
+    lastClicked.current = null
+  }, [state, use])
   const list = usePagedList(
     (cursor) =>
       call(
         api.GET('/v1/tokens', {
-          params: { query: { limit: 200, ...(state ? { state } : {}), ...useQuery(use), cursor } }
+          params: { query: { limit: 200, ...(state ? { state } : {}), ...useSince, cursor } }
         })
       ),
     [state, use]

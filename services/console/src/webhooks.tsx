@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { paths } from '../../../openapi/client/schema.ts'
 import { api, call } from './api.ts'
 import { Link, useShared } from './app.tsx'
@@ -343,8 +343,14 @@ function DeliveryLog(props: { id: string; reload: number }) {
           params: { path: { id: props.id }, query: { limit: 50, ...(status ? { status } : {}), cursor } }
         })
       ),
-    [props.id, props.reload, status]
+    [props.id, status]
   )
+  // a test event sent: refresh in place (a new filter clears the list; this is the same list)
+  const first = useRef(true)
+  useEffect(() => {
+    if (first.current) first.current = false
+    else void list.load()
+  }, [props.reload])
   const items = list.items ?? []
   return (
     <>
