@@ -41,7 +41,7 @@ async function logAfter(ta: TestAuthority, seq: number) {
     .where('seq', '>', seq)
     .orderBy('seq')
     .execute()
-  return rows.map((r) => ({ seq: Number(r.seq), tokenIds: JSON.parse(r.token_ids) as string[] }))
+  return rows.map((r) => ({ seq: Number(r.seq), at: Number(r.at), tokenIds: JSON.parse(r.token_ids) as string[] }))
 }
 
 async function lastSeq(ta: TestAuthority): Promise<number> {
@@ -239,7 +239,7 @@ for (const name of BACKEND_NAMES()) {
       t.equal(heard.id, logged!.seq, 'the event id is the seq of the log (shared by the replicas)')
       t.same(heard.data, {
         seq: logged!.seq,
-        at: heard.data.at,
+        at: new Date(logged!.at).toISOString(),
         token_ids: [x.id],
         account_id: null,
         reason: 'revoked'

@@ -21,6 +21,9 @@ import { connected, requireBinaries, startSentinelSetup, waitFor } from '../../s
 if (requireBinaries(t, ['redis-server'])) {
   t.test('sentinel failover under introspection + revoke load', async (t) => {
     const setup = await startSentinelSetup()
+    // tap runs teardowns last-added first: this one runs after the authority's, so its clients
+    // close while the sentinels still answer and none is left reconnecting to a stopped one
+    t.teardown(() => setup.stop())
     const dataDir = mkdtempSync(join(tmpdir(), 'ta-ha-data-'))
     t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
     const backend: Backend = {
@@ -39,9 +42,6 @@ if (requireBinaries(t, ['redis-server'])) {
       cleanup: async () => undefined
     }
     const ta = await startAuthority(t, 'embedded', { backend })
-    // after the authority's teardown (teardowns run in order): its clients close while the
-    // sentinels still answer, so none is left reconnecting to a stopped one
-    t.teardown(() => setup.stop())
     t.equal(ta.config.redis?.mode, 'sentinel', 'configured through the sentinels')
     const other = await ta.replica()
     const apps = [ta.app, other]
