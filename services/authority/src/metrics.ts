@@ -68,7 +68,7 @@ export class AuthorityMetrics {
     })
     new Counter({
       name: 'ta_token_cache_suspect_total',
-      help: 'Redis cache hits filled before an outage this process saw, re-read from the database instead (failure-behaviour.md)',
+      help: 'Redis cache entries filled before an outage this process saw, re-read from the database instead (also counted as result="miss" in ta_token_cache_requests_total)',
       registers,
       collect() {
         this.reset()
