@@ -21,6 +21,45 @@ import {
  */
 t.setTimeout(900_000)
 
+type Rig = Awaited<ReturnType<typeof startConsole>>
+
+/** A customer account (tokens:read + tokens:write), created by the rig's admin through the API. */
+async function createCustomer(rig: Rig, who: { username: string; password: string }): Promise<void> {
+  const res = await rig.ta.app.inject({
+    method: 'POST',
+    url: '/v1/accounts',
+    headers: bearer(rig.ta.adminToken),
+    payload: {
+      ...who,
+      kind: 'customer',
+      permissions: ['tokens:read', 'tokens:write'],
+      current_password: ADMIN.password
+    }
+  })
+  if (res.statusCode !== 201) throw new Error(`account ${who.username}: ${res.statusCode} ${res.body}`)
+}
+
+/** PATs (tokens:read) made with `credential` and confirmed with `password`: name → value. */
+async function patsOf(
+  rig: Rig,
+  credential: string,
+  password: string,
+  names: string[]
+): Promise<Record<string, string>> {
+  const made: Record<string, string> = {}
+  for (const name of names) {
+    const res = await rig.ta.app.inject({
+      method: 'POST',
+      url: '/v1/tokens',
+      headers: bearer(credential),
+      payload: { name, scopes: ['tokens:read'], password }
+    })
+    if (res.statusCode !== 201) throw new Error(`token ${name}: ${res.statusCode} ${res.body}`)
+    made[name] = (res.json() as { access_token: string }).access_token
+  }
+  return made
+}
+
 for (const backend of BACKEND_NAMES()) {
   t.test(`console sessions (${backend})`, { skip: browserSkip }, async (t) => {
     if (!installed) return t.fail('chromium is required in CI (apt-get install -y chromium)')
@@ -147,17 +186,7 @@ for (const backend of BACKEND_NAMES()) {
         await page.getByLabel('Kind', { exact: true }).selectOption('customer')
         await page.getByRole('link', { name: 'carol', exact: true }).waitFor()
 
-        const made: Record<string, string> = {}
-        for (const name of ['carol-ci', 'carol-laptop']) {
-          const res = await rig.ta.app.inject({
-            method: 'POST',
-            url: '/v1/tokens',
-            headers: bearer(carolSession),
-            payload: { name, scopes: ['tokens:read'], password: 'carol-password-1' }
-          })
-          t.equal(res.statusCode, 201)
-          made[name] = res.json().access_token
-        }
+        const made = await patsOf(rig, carolSession, 'carol-password-1', ['carol-ci', 'carol-laptop'])
         await page.getByRole('link', { name: 'carol', exact: true }).click()
         await page.getByRole('heading', { name: 'carol' }).waitFor()
         await page.getByRole('button', { name: 'Revoke carol-ci' }).click()
@@ -192,30 +221,9 @@ for (const backend of BACKEND_NAMES()) {
     t.test("an admin revokes all of an account's tokens at once", async (t) => {
       clock.set(Date.now())
       const dave = { username: 'dave', password: 'dave-password-1' }
-      const created = await rig.ta.app.inject({
-        method: 'POST',
-        url: '/v1/accounts',
-        headers: bearer(rig.ta.adminToken),
-        payload: {
-          ...dave,
-          kind: 'customer',
-          permissions: ['tokens:read', 'tokens:write'],
-          current_password: ADMIN.password
-        }
-      })
-      t.equal(created.statusCode, 201, created.body)
+      await createCustomer(rig, dave)
       const session = await login(rig.ta.app, 'customer', dave.username, dave.password)
-      const values: string[] = [session]
-      for (const name of ['dave-ci', 'dave-laptop']) {
-        const res = await rig.ta.app.inject({
-          method: 'POST',
-          url: '/v1/tokens',
-          headers: bearer(session),
-          payload: { name, scopes: ['tokens:read'], password: dave.password }
-        })
-        t.equal(res.statusCode, 201, res.body)
-        values.push(res.json().access_token)
-      }
+      const values = [session, ...Object.values(await patsOf(rig, session, dave.password, ['dave-ci', 'dave-laptop']))]
       const { page, problems } = await rig.newPage()
       await signInAdmin(page, origin)
       await page.getByRole('link', { name: 'Accounts' }).click()
@@ -239,27 +247,10 @@ for (const backend of BACKEND_NAMES()) {
     t.test('change my password: other sessions end, this one stays; "also revoke" ends the PATs', async (t) => {
       clock.set(Date.now())
       const carla = { username: 'carla', password: 'carla-old-password-1' }
-      const created = await rig.ta.app.inject({
-        method: 'POST',
-        url: '/v1/accounts',
-        headers: bearer(rig.ta.adminToken),
-        payload: {
-          ...carla,
-          kind: 'customer',
-          permissions: ['tokens:read', 'tokens:write'],
-          current_password: ADMIN.password
-        }
-      })
-      t.equal(created.statusCode, 201, created.body)
+      await createCustomer(rig, carla)
       const elsewhere = await rig.ta.app.inject({ method: 'POST', url: '/v1/auth/customer/token', payload: carla })
       const other = (elsewhere.json() as { access_token: string }).access_token
-      const pat = await rig.ta.app.inject({
-        method: 'POST',
-        url: '/v1/tokens',
-        headers: bearer(other),
-        payload: { name: 'ci', scopes: ['tokens:read'], password: carla.password }
-      })
-      const patValue = (pat.json() as { access_token: string }).access_token
+      const patValue = (await patsOf(rig, other, carla.password, ['ci'])).ci!
       const { page } = await rig.newPage()
       await signIn(page, origin, carla)
       await page.getByRole('link', { name: 'Password' }).click()
@@ -335,30 +326,9 @@ for (const backend of BACKEND_NAMES()) {
     t.test('an admin previews and revokes the tokens matching criteria', async (t) => {
       clock.set(Date.now())
       const sel = { username: 'selma', password: 'selma-password-1' }
-      const created = await rig.ta.app.inject({
-        method: 'POST',
-        url: '/v1/accounts',
-        headers: bearer(rig.ta.adminToken),
-        payload: {
-          ...sel,
-          kind: 'customer',
-          permissions: ['tokens:read', 'tokens:write'],
-          current_password: ADMIN.password
-        }
-      })
-      t.equal(created.statusCode, 201, created.body)
+      await createCustomer(rig, sel)
       const session = await login(rig.ta.app, 'customer', sel.username, sel.password)
-      const made: Record<string, string> = {}
-      for (const name of ['ci-old-1', 'ci-old-2', 'laptop']) {
-        const res = await rig.ta.app.inject({
-          method: 'POST',
-          url: '/v1/tokens',
-          headers: bearer(session),
-          payload: { name, scopes: ['tokens:read'], password: sel.password }
-        })
-        t.equal(res.statusCode, 201, res.body)
-        made[name] = res.json().access_token
-      }
+      const made = await patsOf(rig, session, sel.password, ['ci-old-1', 'ci-old-2', 'laptop'])
 
       const { page, problems } = await rig.newPage()
       await signInAdmin(page, origin)

@@ -22,6 +22,7 @@ import {
   startAuthority,
   type TestAuthority
 } from '../support/authority.js'
+import { openStream } from '../support/sse.js'
 import { BACKEND_NAMES, createBackend } from '../support/backends.js'
 import { frozenOf } from '../support/rfc.js'
 import { newPat, PW } from '../support/revocation-fixture.js'
@@ -42,58 +43,6 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
     if (await check()) return Date.now() - started
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
-
-/** A Server-Sent Events reader over fetch: parsed events as they arrive. */
-const get = (url: string, init: RequestInit = {}) => fetch(url, init)
-
-async function openStream(url: string, token: string, lastEventId?: number) {
-  const controller = new AbortController()
-  const res = await get(url, {
-    headers: {
-      authorization: `Bearer ${token}`,
-      accept: 'text/event-stream',
-      ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {})
-    },
-    signal: controller.signal
-  })
-  const received: { id?: number; event: string; data: Record<string, unknown> }[] = []
-  const done = (async () => {
-    if (res.body === null) return
-    const decoder = new TextDecoder()
-    let buffer = ''
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true })
-        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const fields: Record<string, string> = {}
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':') || line === '') continue
-            const i = line.indexOf(':')
-            fields[line.slice(0, i)] = line.slice(i + 1).trimStart()
-          }
-          if (fields.data === undefined) continue
-          received.push({
-            ...(fields.id !== undefined ? { id: Number(fields.id) } : {}),
-            event: fields.event ?? 'message',
-            data: JSON.parse(fields.data)
-          })
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })()
-  return {
-    res,
-    received,
-    close: async () => {
-      controller.abort()
-      await done
-    }
   }
 }
 
@@ -298,9 +247,9 @@ for (const name of BACKEND_NAMES()) {
       t.teardown(() => ta.app.server.closeAllConnections())
       const url = `${base}/v1/revocations`
       const noScope = await createService(ta, 'no-stream', ['tokens:introspect'])
-      t.equal((await get(url)).status, 401, 'no credential: 401')
+      t.equal((await fetch(url)).status, 401, 'no credential: 401')
       t.equal(
-        (await get(url, { headers: { authorization: `Bearer ${noScope.token}` } })).status,
+        (await fetch(url, { headers: { authorization: `Bearer ${noScope.token}` } })).status,
         403,
         'without tokens:revocations: 403'
       )

@@ -16,6 +16,7 @@ import {
   startAuthority,
   type TestAuthority
 } from '../support/authority.js'
+import { openStream } from '../support/sse.js'
 import { BACKEND_NAMES } from '../support/backends.js'
 import { newPat, PW } from '../support/revocation-fixture.js'
 
@@ -47,64 +48,6 @@ async function logAfter(ta: TestAuthority, seq: number) {
 async function lastSeq(ta: TestAuthority): Promise<number> {
   const all = await logAfter(ta, 0)
   return all.length === 0 ? 0 : all[all.length - 1]!.seq
-}
-
-interface Received {
-  id: number | undefined
-  event: string
-  data: Record<string, unknown>
-}
-
-/** A raw Server-Sent Events reader over fetch: every event as it arrives. */
-async function openStream(baseUrl: string, token: string, lastEventId?: number) {
-  const controller = new AbortController()
-  const res = await fetch(`${baseUrl}/v1/revocations`, {
-    headers: {
-      authorization: `Bearer ${token}`,
-      accept: 'text/event-stream',
-      ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {})
-    },
-    signal: controller.signal
-  })
-  const received: Received[] = []
-  const done = (async () => {
-    if (res.body === null) return
-    const decoder = new TextDecoder()
-    let buffer = ''
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true })
-        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const fields: Record<string, string> = {}
-          for (const line of block.split('\n')) {
-            if (line === '' || line.startsWith(':')) continue
-            const i = line.indexOf(':')
-            fields[line.slice(0, i)] = line.slice(i + 1).trimStart()
-          }
-          if (fields.data === undefined) continue
-          received.push({
-            id: fields.id !== undefined ? Number(fields.id) : undefined,
-            event: fields.event ?? 'message',
-            data: JSON.parse(fields.data) as Record<string, unknown>
-          })
-        }
-      }
-    } catch {
-      // aborted by close()
-    }
-  })()
-  return {
-    res,
-    received,
-    /** the event naming this token, once it has arrived */
-    about: (tokenId: string) => received.find((e) => (e.data.token_ids as string[] | undefined)?.includes(tokenId)),
-    close: async () => {
-      controller.abort()
-      await done
-    }
-  }
 }
 
 /**
@@ -223,7 +166,7 @@ for (const name of BACKEND_NAMES()) {
 
     t.test('a consumer streaming from A hears a revoke made on B; resuming on B with A’s id is exact', async (t) => {
       const start = await lastSeq(ta)
-      const onA = await openStream(urlA, consumer.token)
+      const onA = await openStream(`${urlA}/v1/revocations`, consumer.token)
       t.teardown(() => onA.close())
       t.equal(onA.res.status, 200)
 
@@ -258,7 +201,7 @@ for (const name of BACKEND_NAMES()) {
         'A sent both, once each, in seq order'
       )
       const lastFromA = onA.received[onA.received.length - 1]!.id!
-      const onB = await openStream(urlB, consumer.token, lastFromA)
+      const onB = await openStream(`${urlB}/v1/revocations`, consumer.token, lastFromA)
       t.teardown(() => onB.close())
       t.equal(onB.res.status, 200)
       const z = await pat()
@@ -285,7 +228,7 @@ for (const name of BACKEND_NAMES()) {
       const v = await pat()
       await revokeOn(b, u)
       await revokeOn(a, v)
-      const backOnA = await openStream(urlA, consumer.token, lastFromB)
+      const backOnA = await openStream(`${urlA}/v1/revocations`, consumer.token, lastFromB)
       t.teardown(() => backOnA.close())
       await waitUntil('the two missed events on A', () => backOnA.received.length >= 2)
       await sleep(300)

@@ -14,6 +14,7 @@ import {
   login,
   startAuthority
 } from '../support/authority.js'
+import { openStream } from '../support/sse.js'
 import { BACKEND_NAMES } from '../support/backends.js'
 
 const PW = 'customer-password-1'
@@ -345,48 +346,12 @@ for (const backend of BACKEND_NAMES()) {
       const next = await rotate(s, old.id)
       clock.advance(60_000)
       t.equal((await look(old.value)).reason, 'reuse_detected')
-      await waitFor(async () => stream.received.some((e) => e.reason === 'reuse_detected'))
+      await waitFor(async () => stream.received.some((e) => e.data.reason === 'reuse_detected'))
       await stream.close()
-      const e = stream.received.find((x) => x.reason === 'reuse_detected')!
-      t.same(e.token_ids, [old.id, next.id])
+      const e = stream.received.find((x) => x.data.reason === 'reuse_detected')!
+      t.same(e.data.token_ids, [old.id, next.id])
     })
   })
-}
-
-/** A minimal Server-Sent Events reader (test/features/revocation-log.test.ts has the full one). */
-async function openStream(url: string, token: string) {
-  const controller = new AbortController()
-  const res = await fetch(url, {
-    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
-    signal: controller.signal
-  })
-  const received: { reason?: string; token_ids?: string[] }[] = []
-  const done = (async () => {
-    if (res.body === null) return
-    const decoder = new TextDecoder()
-    let buffer = ''
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true })
-        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const data = block.split('\n').find((line) => line.startsWith('data:'))
-          if (data !== undefined) received.push(JSON.parse(data.slice(5)))
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })()
-  return {
-    res,
-    received,
-    close: async () => {
-      controller.abort()
-      await done
-    }
-  }
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
