@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import pino from 'pino'
 import { MemoryTokenCache } from '../../services/authority/src/cache/memory-cache.js'
-import { RedisTokenCache } from '../../services/authority/src/cache/redis-cache.js'
+import { RedisTokenCache, SKEW_MARGIN_SECONDS } from '../../services/authority/src/cache/redis-cache.js'
 import type { CachedToken, TokenCache } from '../../services/authority/src/cache/token-cache.js'
 import { BACKEND_NAMES, serviceBackendsAvailable } from '../support/backends.js'
 import { cacheEntry } from '../support/cache-entry.js'
@@ -34,8 +34,13 @@ function cacheContract(name: string, make: () => Promise<TokenCache>) {
     const cache = await make()
     t.teardown(() => cache.close())
     const id = randomBytes(16).toString('base64url')
-    await cache.fill(entry(id), 60)
-    t.equal((await cache.get(id)).hit, true)
+    // a lookup that times out on a loaded machine answers a miss (by design): a few tries
+    let found = false
+    for (let i = 0; i < 5 && !found; i++) {
+      await cache.fill(entry(id), 60)
+      found = (await cache.get(id)).hit
+    }
+    t.ok(found, `filled, then found (${JSON.stringify(cache.stats)})`)
     await cache.invalidate([id])
     t.equal((await cache.get(id)).hit, false, 'invalidated')
     // A request that read the database before the revoke now tries to fill: it must not win.
@@ -62,6 +67,11 @@ if (serviceBackendsAvailable()) {
       entryKey: randomBytes(32)
     })
     await new Promise((resolve) => cache.client.once('ready', resolve))
+    // On a loaded machine the first connect can outlast its timeout: that is an outage this cache
+    // saw, and it rightly distrusts entries filled in the second after it (the suspect rule, tested
+    // in faults.test.ts). This contract is about markers: start after that window.
+    const seen = cache.lastUnavailableAt
+    if (seen > 0) await new Promise((r) => setTimeout(r, seen + (SKEW_MARGIN_SECONDS + 1) * 1000 - Date.now()))
     return {
       kind: cache.kind,
       stats: cache.stats,

@@ -64,8 +64,13 @@ async function authorityVia(
   const backend = await createBackend('mysql+redis')
   t.teardown(() => backend.cleanup())
   // never-expiring PATs (expires_at: null) keep the ground truth simple: no maximum lifetime here
-  // the production bound on a Redis command: what these tests are about
-  const env: Record<string, string> = { TOKEN_MAX_LIFETIME_DAYS: '0', REDIS_COMMAND_TIMEOUT_MS: '250', ...o.env }
+  // the production bounds on a Redis command and connect: what these tests are about
+  const env: Record<string, string> = {
+    TOKEN_MAX_LIFETIME_DAYS: '0',
+    REDIS_COMMAND_TIMEOUT_MS: '250',
+    REDIS_CONNECT_TIMEOUT_MS: '1000',
+    ...o.env
+  }
   if (o.db) env.DATABASE_URL = o.db.url(backend.env.DATABASE_URL!)
   if (o.redisUrl) env.REDIS_URL = o.redisUrl
   const ta = await startAuthority(t, 'mysql+redis', { backend, env })

@@ -34,8 +34,9 @@ if (requireBinaries(t, ['redis-server'])) {
         REDIS_SENTINEL_NAME: setup.masterName,
         REDIS_KEY_PREFIX: 'ha:',
         LOG_LEVEL: 'warn',
-        // the production bound on a Redis command (test support raises it): the figures are the product's
-        REDIS_COMMAND_TIMEOUT_MS: '250'
+        // the production bounds on a Redis command and connect (test support raises them): the figures are the product's
+        REDIS_COMMAND_TIMEOUT_MS: '250',
+        REDIS_CONNECT_TIMEOUT_MS: '1000'
       },
       dump: async () => '',
       dumpBytes: async () => Buffer.alloc(0),
