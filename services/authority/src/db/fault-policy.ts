@@ -37,3 +37,18 @@ export function databaseFaultPolicy(o: FaultPolicyOptions): QueryGuard {
       }
     )
 }
+
+/**
+ * Runs a transaction again when InnoDB chose it as a deadlock victim (rolled back whole, nothing of
+ * it kept), up to `attempts` runs in all; the last deadlock goes on to the fault policy (409). Only
+ * for work that is safe to repeat as it stands, such as inserting a token minted before it.
+ */
+export async function retryOnDeadlock<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run()
+    } catch (cause) {
+      if (attempt >= attempts || (cause as NodeJS.ErrnoException).code !== 'ER_LOCK_DEADLOCK') throw cause
+    }
+  }
+}

@@ -3,7 +3,7 @@ import { recordAudit, type Actor } from '../audit/audit.repository.js'
 import { appendRevocation } from '../revocations/revocation.repository.js'
 import { lockAccount } from '../accounts/account.repository.js'
 import { seconds, type Clock } from '../clock.js'
-import type { QueryGuard } from '../db/fault-policy.js'
+import { retryOnDeadlock, type QueryGuard } from '../db/fault-policy.js'
 import type { Database } from '../db/tables.js'
 import { type AppError, err } from '../errors.js'
 import { actorFacts, recordEvent, tokenFacts } from '../webhooks/events.js'
@@ -274,32 +274,36 @@ export class TokenLifecycle {
       expiresAt: exp === null ? null : exp * 1000,
       parentId: copyOf
     })
+    // concurrent creates for one account can deadlock on MariaDB/InnoDB (the insert reads the
+    // account row): the victim was rolled back whole and is run again, so a burst is not a 409
     await this.#o.guard(
-      this.#o.db.transaction().execute(async (trx) => {
-        if (!(await insertTokenIfAccountAllows(trx, token, { callerTokenId: caller?.id ?? null })))
-          throw accountOrCallerGone()
-        await recordAudit(
-          trx,
-          now,
-          actor,
-          copyOf === null ? 'token.create' : 'token.copy',
-          { tokenId: m.id, accountId: owner.id },
-          {
-            kind,
-            name: token.name,
-            scopes,
-            preset,
-            expires_at: exp,
-            ...(copyOf === null ? {} : { source: copyOf })
-          }
-        )
-        await recordEvent(
-          trx,
-          'token.created',
-          { ...tokenFacts(token), copied_from: copyOf, ...actorFacts(actor) },
-          now
-        )
-      })
+      retryOnDeadlock(() =>
+        this.#o.db.transaction().execute(async (trx) => {
+          if (!(await insertTokenIfAccountAllows(trx, token, { callerTokenId: caller?.id ?? null })))
+            throw accountOrCallerGone()
+          await recordAudit(
+            trx,
+            now,
+            actor,
+            copyOf === null ? 'token.create' : 'token.copy',
+            { tokenId: m.id, accountId: owner.id },
+            {
+              kind,
+              name: token.name,
+              scopes,
+              preset,
+              expires_at: exp,
+              ...(copyOf === null ? {} : { source: copyOf })
+            }
+          )
+          await recordEvent(
+            trx,
+            'token.created',
+            { ...tokenFacts(token), copied_from: copyOf, ...actorFacts(actor) },
+            now
+          )
+        })
+      )
     )
     this.hooks.eventsCommitted()
     return { value: m.value, token }
