@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { failedTests } from './tap-failures.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const dir = join(root, '.secret-scan')
@@ -74,9 +75,13 @@ const env = {
   NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import=${preload}`].filter(Boolean).join(' ')
 }
 const c8Report = partial ? ['--reporter', 'text-summary'] : []
+const started = Date.now()
 const tap = run(bin('c8'), ['--check-coverage=false', ...c8Report, ...exclude, 'tap', ...tapArgs], env)
 if (tap !== 0) {
   clean()
+  const failed = failedTests(join(root, '.tap', 'test-results'), started)
+  if (failed.length > 0)
+    process.stderr.write(`\nnpm test: the failed tests (tap's report above has them in full):\n${failed.join('\n')}\n`)
   finish([`tests FAILED (tap exit ${tap}); the secret scan and the coverage gate were not run`], tap)
 }
 
