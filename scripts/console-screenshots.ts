@@ -113,7 +113,7 @@ try {
   await admin.page.locator('.revoke-matching').scrollIntoViewIfNeeded()
   await shot(admin.page, 'revoke-matching')
   await admin.page.getByRole('link', { name: CUSTOMER.username }).click()
-  await admin.page.getByRole('heading', { name: 'Tokens' }).waitFor()
+  await admin.page.getByRole('heading', { name: 'Tokens', exact: true }).waitFor()
   await shot(admin.page, 'account')
 
   // webhooks: two endpoints and a few deliveries (this authority itself answers 404 on these paths)

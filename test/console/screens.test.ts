@@ -162,7 +162,7 @@ for (const backend of BACKEND_NAMES()) {
         await check(a, adminProblems, 'create account dialog')
         await a.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click()
         await a.getByRole('link', { name: CUSTOMER.username }).click()
-        await a.getByRole('heading', { name: 'Tokens' }).waitFor()
+        await a.getByRole('heading', { name: 'Tokens', exact: true }).waitFor()
         await check(a, adminProblems, 'account')
         await a.getByRole('link', { name: 'Webhooks', exact: true }).click()
         await a.getByRole('heading', { name: 'Webhooks', exact: true }).waitFor()

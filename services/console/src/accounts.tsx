@@ -3,9 +3,10 @@ import { api, call, type Account, type Token } from './api.ts'
 import { Link, useShared } from './app.tsx'
 import { ErrorText, Modal, PasswordDialog, useId } from './dialogs.tsx'
 import { endsSession, messageOf } from './errors.ts'
-import { absolute } from './format.ts'
+import { absolute, plural } from './format.ts'
 import { TableHead, FilterSelect, ListBody, LoadMore, SearchField, usePagedList } from './lists.tsx'
-import { plural, TokenCells } from './tokens.tsx'
+import { TokenCells } from './tokens.tsx'
+import { RevokeBefore } from './revoke-before.tsx'
 import { RevokeMatching } from './revoke-matching.tsx'
 
 type Kind = Account['kind']
@@ -286,6 +287,12 @@ export function AccountScreen(props: { id: string }) {
         <dd>{account.permissions.join(', ') || 'none'}</dd>
         <dt>Created</dt>
         <dd>{absolute(account.created_at)}</dd>
+        {account.tokens_revoked_before && (
+          <>
+            <dt>Tokens revoked before</dt>
+            <dd>{absolute(account.tokens_revoked_before)}</dd>
+          </>
+        )}
       </dl>
       <p class="status" role="status" aria-live="polite">
         {message}
@@ -335,6 +342,22 @@ export function AccountScreen(props: { id: string }) {
             </label>
             <button type="submit">Reset password…</button>
           </form>
+          <RevokeBefore
+            whose={`${account.username}’s`}
+            watermark={account.tokens_revoked_before}
+            revoke={(before, password) =>
+              call(
+                api.POST('/v1/accounts/{id}/revoke-before', {
+                  params: { path: { id: account.id } },
+                  body: { before, password }
+                })
+              )
+            }
+            onDone={async (done) => {
+              setMessage(done)
+              await Promise.all([loadAccount(), list.load()])
+            }}
+          />
         </div>
       )}
       <div class="heading">

@@ -88,3 +88,8 @@ export function daysAhead(days: number, now = Date.now()): string {
 }
 
 export { dateInputValue, endOfDay }
+
+/** "1 token", "3 tokens" */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}

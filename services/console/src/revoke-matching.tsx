@@ -2,7 +2,7 @@ import { useRef, useState } from 'preact/hooks'
 import { api, call } from './api.ts'
 import { ErrorText, PasswordDialog, useId } from './dialogs.tsx'
 import { messageOf } from './errors.ts'
-import { plural } from './tokens.tsx'
+import { plural } from './format.ts'
 
 type Kind = 'pat' | 'lgn' | 'svc' | 'xch'
 const KINDS: { value: Kind; label: string }[] = [

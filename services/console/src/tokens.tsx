@@ -9,9 +9,11 @@ import {
   isSuperseded,
   lastUsedDetail,
   lastUsedOf,
+  plural,
   revokedReasonText,
   scopeSummary
 } from './format.ts'
+import { RevokeBefore } from './revoke-before.tsx'
 import { Ago, TableHead, FilterSelect, ListBody, LoadMore, SearchField, usePagedList } from './lists.tsx'
 
 const STATES: readonly TokenState[] = ['active', 'expired', 'revoked']
@@ -44,10 +46,6 @@ export function StateBadge(props: { token: Token }) {
     )
   if (expiresSoon(t) && t.expires_at) return <span class="badge soon">expires {fromNow(t.expires_at)}</span>
   return <span class={`badge ${t.state}`}>{t.state}</span>
-}
-
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
 /** the state's explanation under the badge: why it was revoked */
@@ -264,6 +262,19 @@ export function TokensScreen() {
           </ul>
         </details>
       )}
+      <details class="revoke-before-own">
+        <summary>Revoke everything issued before a time</summary>
+        <RevokeBefore
+          whose="your"
+          watermark={null}
+          note="Sign-in sessions too: if this one started before that time, you are signed out."
+          revoke={(before, password) => call(api.POST('/v1/me/revoke-before', { body: { before, password } }))}
+          onDone={async (done) => {
+            setMessage(done)
+            await refresh()
+          }}
+        />
+      </details>
       {dialog?.kind === 'remove' && (
         <PasswordDialog
           title={`Remove ${plural(chosen.length, 'token')}`}

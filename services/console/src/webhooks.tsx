@@ -4,9 +4,8 @@ import { api, call } from './api.ts'
 import { Link, useShared } from './app.tsx'
 import { ErrorText, PasswordDialog, useId } from './dialogs.tsx'
 import { endsSession, messageOf } from './errors.ts'
-import { absolute, fromNow } from './format.ts'
+import { absolute, fromNow, plural } from './format.ts'
 import { Ago, TableHead, FilterSelect, ListBody, LoadMore, usePagedList } from './lists.tsx'
-import { plural } from './tokens.tsx'
 
 type CreateBody = paths['/v1/webhooks']['post']['requestBody']['content']['application/json']
 export type Endpoint = paths['/v1/webhooks/{id}']['get']['responses'][200]['content']['application/json']
