@@ -44,7 +44,8 @@ function startServer(env: Record<string, string>): Promise<Started> {
   let err = ''
   const exit = once(child, 'exit').then(([code]) => code as number | null)
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out} ${err}`)), 30_000)
+    // generous: a start compiles the whole service graph (tsx); a loaded CI machine once took over 30 s
+    const timer = setTimeout(() => reject(new Error(`server did not start in 90 s: ${out} ${err}`)), 90_000)
     const started: Omit<Started, 'url'> = { stdout: () => out, stderr: () => err, exit, kill: (s) => child.kill(s) }
     child.stdout.on('data', (d: Buffer) => {
       out += d
@@ -65,6 +66,8 @@ function startServer(env: Record<string, string>): Promise<Started> {
 // Each case starts its own servers on a backend of its own and mostly waits on them: up to three
 // run side by side (buffered subtests), the one that measures load shedding alone at the end.
 t.jobs = 3
+// slow starts on a loaded machine add up: more than tap's default 300 s for the file
+t.setTimeout(600_000)
 
 t.test('a bad configuration stops the process with a clear message and exit 78', async (t) => {
   const err = (await startServer({ PORT: 'eighty' }).catch((e: unknown) => e)) as { code: number; stderr: string }
