@@ -7,7 +7,8 @@ import { parse as parseYaml } from 'yaml'
 
 /**
  * Each failed test or assertion in the result files under `results` written at or after `since` (ms),
- * with where it failed and the first lines of what was seen; at most `max` lines.
+ * with where it failed and the first lines of what was seen, and each file that ended without its plan;
+ * at most `max` lines, then one saying how many more.
  */
 export const failedTests = (results, since = 0, max = 80) => {
   const files = []
@@ -25,13 +26,16 @@ export const failedTests = (results, since = 0, max = 80) => {
     const lines = readFileSync(file, 'utf8').split('\n')
     const failed = []
     lines.forEach((line, i) => {
-      if (!/^\s*not ok /.test(line)) return
+      // a failure marked TODO is expected (and does not fail the run)
+      if (!/^\s*not ok /.test(line) || /#\s*TODO\b/i.test(line)) return
       failed.push(`  ${line.trim()}`)
       // a YAML diagnostic may follow: keep where it failed and what was seen
       if (!/^\s*---\s*$/.test(lines[i + 1] ?? '')) return
       const indent = lines[i + 1].indexOf('-')
       const block = []
-      for (let j = i + 2; j < lines.length && !/^\s*\.\.\.\s*$/.test(lines[j]); j++) block.push(lines[j].slice(indent))
+      // the block ends at `...` at its own indent (a multi-line string inside may hold one deeper)
+      const end = `${' '.repeat(indent)}...`
+      for (let j = i + 2; j < lines.length && lines[j].trimEnd() !== end; j++) block.push(lines[j].slice(indent))
       let diag
       try {
         diag = parseYaml(block.join('\n'))
@@ -51,6 +55,9 @@ export const failedTests = (results, since = 0, max = 80) => {
           failed.push(`      ${n === 0 ? `${key}: ` : '  '}${l}`.slice(0, 200))
       }
     })
+    // a file that never printed its plan died before the end (an import error, OOM, a kill)
+    if (!lines.some((l) => /^1\.\.\d+/.test(l)))
+      failed.push('  no plan: the test process ended before its end (crashed, killed or timed out)')
     if (failed.length > 0) out.push(relative(results, file).replace(/\.tap$/, ''), ...failed)
   }
   return out.length > max ? [...out.slice(0, max), `  … ${out.length - max} more lines in .tap/test-results`] : out

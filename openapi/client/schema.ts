@@ -2194,7 +2194,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2205,9 +2205,9 @@ export interface operations {
                 "application/json": {
                     /**
                      * Format: date-time
-                     * @description tokens created before this time stop working; now or in the past; the watermark never moves back
+                     * @description tokens created before this time stop working; now or in the past; left out: now, by the authority's clock (so a caller's clock running ahead cannot make it a time to come); the watermark never moves back
                      */
-                    before: string;
+                    before?: string;
                     /** @description your current password; required when password confirmation is on (default) */
                     password?: string;
                 };
@@ -4298,7 +4298,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -4309,9 +4309,9 @@ export interface operations {
                 "application/json": {
                     /**
                      * Format: date-time
-                     * @description tokens created before this time stop working; now or in the past; the watermark never moves back
+                     * @description tokens created before this time stop working; now or in the past; left out: now, by the authority's clock (so a caller's clock running ahead cannot make it a time to come); the watermark never moves back
                      */
-                    before: string;
+                    before?: string;
                     /** @description your current password; required when password confirmation is on (default) */
                     password?: string;
                 };

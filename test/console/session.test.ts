@@ -24,7 +24,7 @@ t.setTimeout(900_000)
 type Rig = Awaited<ReturnType<typeof startConsole>>
 
 /** A customer account (tokens:read + tokens:write), created by the rig's admin through the API. */
-async function createCustomer(rig: Rig, who: { username: string; password: string }): Promise<void> {
+async function createCustomer(rig: Rig, who: { username: string; password: string }): Promise<string> {
   const res = await rig.ta.app.inject({
     method: 'POST',
     url: '/v1/accounts',
@@ -37,6 +37,7 @@ async function createCustomer(rig: Rig, who: { username: string; password: strin
     }
   })
   if (res.statusCode !== 201) throw new Error(`account ${who.username}: ${res.statusCode} ${res.body}`)
+  return (res.json() as { id: string }).id
 }
 
 /** PATs (tokens:read) made with `credential` and confirmed with `password`: name → value. */
@@ -250,85 +251,90 @@ for (const backend of BACKEND_NAMES()) {
       const early = Math.floor((Date.now() - 2 * 3600_000) / minute) * minute + 10_000
       clock.set(early)
       const erin = { username: 'erin', password: 'erin-password-1' }
-      await createCustomer(rig, erin)
+      const erinId = await createCustomer(rig, erin)
       const session = await login(rig.ta.app, 'customer', erin.username, erin.password)
       const old = await patsOf(rig, session, erin.password, ['erin-old-1', 'erin-old-2'])
       clock.set(early + 60 * minute)
-      // a sign-in session lasts less than an hour: the second generation comes from a new one
+      // a sign-in session lasts an hour: the second generation comes from a new one
       const laterSession = await login(rig.ta.app, 'customer', erin.username, erin.password)
       const recent = await patsOf(rig, laterSession, erin.password, ['erin-recent'])
       clock.set(Date.now())
-      // the form's time is the browser's local time (same machine, same zone as this process)
-      const local = (ms: number) => new Date(ms - new Date(ms).getTimezoneOffset() * minute).toISOString().slice(0, 16)
+      // the browser runs in Kathmandu (UTC+5:45, no daylight saving): a form that read its time as
+      // UTC, or wrote the default in UTC, would be 5 h 45 min off
+      const local = (ms: number) => new Date(ms + 345 * minute).toISOString().slice(0, 16)
       const cut = early - 10_000 + 30 * minute
 
-      const { page, problems } = await rig.newPage()
+      const { page, problems } = await rig.newPage({ timezoneId: 'Asia/Kathmandu' })
       await signInAdmin(page, origin)
       await page.getByRole('link', { name: 'Accounts' }).click()
       await page.getByLabel('Search by username').fill('erin')
       await page.getByRole('link', { name: 'erin', exact: true }).click()
       await page.getByRole('heading', { name: 'erin' }).waitFor()
+      t.ok(await page.getByLabel('Now (the moment you confirm)').isChecked(), 'now is the default')
+      const shownAt = local(Date.now())
+      await page.getByLabel('A time').check()
       const field = page.getByLabel('Issued before (your local time)')
-      t.ok((await field.inputValue()) <= local(Date.now()), 'it starts at now, to the minute')
-      // a time to come is refused in the page, and nothing changes
+      const filled = await field.inputValue()
+      t.ok(filled >= shownAt && filled <= local(Date.now()), `a time starts at now, local, to the minute (${filled})`)
+      // a time to come is refused in the page (the field's max: the browser says so), and nothing changes
       await field.fill(local(Date.now() + 3600_000))
-      await page.getByRole('button', { name: 'Revoke issued before…' }).click()
-      await page.getByText('The time must be now or in the past.').waitFor()
+      await page.getByRole('button', { name: 'Revoke tokens issued before…' }).click()
+      t.equal(await page.locator('input[type="datetime-local"]:invalid').count(), 1, 'the field is invalid')
       t.equal(await page.getByRole('dialog').count(), 0, 'no dialog for a time to come')
       t.ok(await rig.active(old['erin-old-1']!), 'nothing revoked yet')
 
       await field.fill(local(cut))
-      await page.getByRole('button', { name: 'Revoke issued before…' }).click()
+      await page.getByRole('button', { name: 'Revoke tokens issued before…' }).click()
       const dialog = page.getByRole('dialog', { name: 'Revoke tokens issued before' })
-      t.match(await dialog.textContent(), /Every one of erin’s tokens issued before .+ stops working at once/)
+      const utc = new Date(cut).toISOString().slice(0, 19).replace('T', ' ')
+      t.match(await dialog.textContent(), `Every one of erin’s tokens issued before`, 'the dialog says whose tokens')
+      t.match(await dialog.textContent(), `(${utc} UTC)`, 'and the exact moment, in UTC')
       await confirmPassword(page, ADMIN.password, 'Revoke')
       // the two old PATs (the sign-in session from then has expired: not live, not counted)
-      await page.getByText(/^Revoked 2 tokens; every token issued before .+ stops working\.$/).waitFor()
+      await page.getByText(`Revoked 2 tokens; every token issued before`).waitFor()
       t.notOk(await rig.active(old['erin-old-1']!), 'a token from before the time is inactive')
       t.notOk(await rig.active(old['erin-old-2']!), 'so is the other one')
       t.ok(await rig.active(recent['erin-recent']!), 'a token issued after the time still works')
       t.ok(await rig.active(rig.ta.adminToken), "another account's token still works")
       await page.getByText('Tokens revoked before').waitFor()
-      const account = await rig.ta.app.inject({
-        url: `/v1/accounts?limit=200`,
-        headers: bearer(rig.ta.adminToken)
-      })
-      const erinRow = (
-        account.json() as { items: { username: string; tokens_revoked_before: string | null }[] }
-      ).items.find((a) => a.username === 'erin')
-      t.equal(erinRow?.tokens_revoked_before, new Date(cut).toISOString(), 'the watermark is the time chosen')
+      const account = await rig.ta.app.inject({ url: `/v1/accounts/${erinId}`, headers: bearer(rig.ta.adminToken) })
+      t.equal(account.json().tokens_revoked_before, new Date(cut).toISOString(), 'the watermark is the time chosen')
       t.same(problems, [], 'no CSP violation or page error')
     })
 
-    t.test('a customer revokes their own tokens issued before a time and stays signed in', async (t) => {
-      const minute = 60_000
-      const early = Math.floor((Date.now() - 2 * 3600_000) / minute) * minute + 10_000
-      clock.set(early)
+    t.test('a customer revokes everything of theirs issued before now and is signed out, told why', async (t) => {
+      clock.set(Date.now())
       const fay = { username: 'fay', password: 'fay-password-1' }
-      await createCustomer(rig, fay)
+      const fayId = await createCustomer(rig, fay)
       const apiSession = await login(rig.ta.app, 'customer', fay.username, fay.password)
       const old = await patsOf(rig, apiSession, fay.password, ['fay-old'])
-      clock.set(Date.now())
-      const recent = await patsOf(rig, await login(rig.ta.app, 'customer', fay.username, fay.password), fay.password, [
-        'fay-recent'
-      ])
-      const local = (ms: number) => new Date(ms - new Date(ms).getTimezoneOffset() * minute).toISOString().slice(0, 16)
-
       const { page, problems } = await rig.newPage()
       await signIn(page, origin, fay)
+      // "now" is the authority's moment of acting: after every token above (its clock is frozen)
+      clock.advance(1000)
       await page.getByText('Revoke everything issued before a time').click()
-      await page.getByLabel('Issued before (your local time)').fill(local(early - 10_000 + 30 * minute))
-      await page.getByRole('button', { name: 'Revoke issued before…' }).click()
+      t.ok(await page.getByLabel('Now (the moment you confirm)').isChecked(), 'now is the default')
+      await page.getByRole('button', { name: 'Revoke tokens issued before…' }).click()
       const dialog = page.getByRole('dialog', { name: 'Revoke tokens issued before' })
-      t.match(await dialog.textContent(), /Every one of your tokens issued before/)
+      t.match(await dialog.textContent(), /Every one of your tokens issued before now \(the moment you confirm\)/)
+      t.match(await dialog.textContent(), /you are signed out/, 'the dialog says this session ends too')
       await confirmPassword(page, fay.password, 'Revoke')
-      await page.getByText(/^Revoked 1 token; every token issued before .+ stops working\.$/).waitFor()
-      t.notOk(await rig.active(old['fay-old']!), 'the old token is inactive')
-      t.ok(await rig.active(recent['fay-recent']!), 'the recent token still works')
-      await page.getByRole('button', { name: 'Sign out' }).waitFor()
-      await page.getByRole('button', { name: 'Refresh' }).click()
-      await page.getByRole('link', { name: 'Edit fay-recent' }).waitFor()
-      t.ok(await shown(page.getByRole('button', { name: 'Sign out' })), 'the console session (newer) stays signed in')
+      // the PAT, the API session and this console session
+      await page
+        .getByText(
+          /Revoked 3 tokens; every token issued before .+ This session was issued before that, so you are signed out\./
+        )
+        .waitFor()
+      await page.getByRole('button', { name: 'Sign in' }).waitFor()
+      t.notOk(await rig.active(old['fay-old']!), 'the PAT is inactive')
+      t.notOk(await rig.active(apiSession), 'so is the API session')
+      const account = await rig.ta.app.inject({ url: `/v1/accounts/${fayId}`, headers: bearer(rig.ta.adminToken) })
+      const watermark = account.json().tokens_revoked_before
+      t.equal(
+        watermark,
+        new Date((rig.ta.clock as { now(): number }).now()).toISOString(),
+        "now, by the authority's clock"
+      )
       t.same(problems, [], 'no CSP violation or page error')
     })
 

@@ -124,6 +124,38 @@ for (const backend of BACKEND_NAMES()) {
       t.equal(after.statusCode, 401, 'the calling session was issued before T')
     })
 
+    t.test("`before` left out is now, by the authority's clock", async (t) => {
+      const { ta, svc, customerId, session } = await setup(t, backend)
+      const clock = ta.clock as { advance(ms: number): void; now(): number }
+      clock.advance(1000)
+      const old = await newPat(ta, session, 'old')
+      clock.advance(1000)
+      const now = clock.now()
+      const res = await ta.app.inject({
+        method: 'POST',
+        url: `/v1/accounts/${customerId}/revoke-before`,
+        headers: bearer(ta.adminToken),
+        payload: { password: ADMIN.password }
+      })
+      t.equal(res.statusCode, 200, res.body)
+      // the login session and `old`: both issued before now
+      t.same(res.json(), { tokens_revoked_before: new Date(now).toISOString(), revoked: 2 })
+      t.equal(await active(ta, svc.token, old.value), false, 'issued before now: inactive')
+      clock.advance(1000)
+      const later = await login(ta.app, 'customer', 'casey', PW)
+      t.equal(await active(ta, svc.token, later), true, 'issued after: works')
+      clock.advance(1000)
+      const mine = await ta.app.inject({
+        method: 'POST',
+        url: '/v1/me/revoke-before',
+        headers: bearer(later),
+        payload: { password: PW }
+      })
+      t.equal(mine.statusCode, 200, mine.body)
+      t.equal(mine.json().tokens_revoked_before, new Date(clock.now()).toISOString(), 'on /v1/me too')
+      t.equal(await active(ta, svc.token, later), false, 'this credential too: it was issued before now')
+    })
+
     t.test('a future time, a missing password and a more powerful account are refused', async (t) => {
       const { ta, svc, customerId, session } = await setup(t, backend)
       const future = await revokeBefore(

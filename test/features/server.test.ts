@@ -45,7 +45,10 @@ function startServer(env: Record<string, string>): Promise<Started> {
   const exit = once(child, 'exit').then(([code]) => code as number | null)
   return new Promise((resolve, reject) => {
     // generous: a start compiles the whole service graph (tsx); a loaded CI machine once took over 30 s
-    const timer = setTimeout(() => reject(new Error(`server did not start in 90 s: ${out} ${err}`)), 90_000)
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL') // its pipes would keep the file running until tap's timeout
+      reject(new Error(`server did not start in 90 s: ${out} ${err}`))
+    }, 90_000)
     const started: Omit<Started, 'url'> = { stdout: () => out, stderr: () => err, exit, kill: (s) => child.kill(s) }
     child.stdout.on('data', (d: Buffer) => {
       out += d

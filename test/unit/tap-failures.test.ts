@@ -68,6 +68,20 @@ t.test('results older than this run are left out, and the list is bounded', asyn
   t.match(bounded[3], /… 4 more lines/)
 })
 
+t.test('a file that ended without its plan (crashed, killed) is named; a TODO failure is not', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tap-failures-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'crashed.test.ts.tap'), 'TAP version 14\n# Subtest: half-way\n')
+  writeFileSync(join(dir, 'empty.test.ts.tap'), '')
+  writeFileSync(join(dir, 'todo.test.ts.tap'), 'TAP version 14\nnot ok 1 - later # TODO not yet\n1..1\n')
+  t.same(failedTests(dir), [
+    'crashed.test.ts',
+    '  no plan: the test process ended before its end (crashed, killed or timed out)',
+    'empty.test.ts',
+    '  no plan: the test process ended before its end (crashed, killed or timed out)'
+  ])
+})
+
 t.test('no results folder (tap never started): nothing to name', async (t) => {
   t.same(failedTests(join(tmpdir(), 'no-such-tap-results')), [])
 })

@@ -345,11 +345,14 @@ export function AccountScreen(props: { id: string }) {
           <RevokeBefore
             whose={`${account.username}’s`}
             watermark={account.tokens_revoked_before}
+            {...(account.id === session.account.id
+              ? { note: 'This is your own account: your sign-in session here ends too if it is older.' }
+              : {})}
             revoke={(before, password) =>
               call(
                 api.POST('/v1/accounts/{id}/revoke-before', {
                   params: { path: { id: account.id } },
-                  body: { before, password }
+                  body: before === undefined ? { password } : { before, password }
                 })
               )
             }

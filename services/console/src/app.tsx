@@ -22,6 +22,8 @@ export interface Shared {
   /** holds webhooks:read (the Webhooks screen); writes need webhooks:write */
   mayReadWebhooks: boolean
   mayWriteWebhooks: boolean
+  /** this session has ended (e.g. revoked by its own holder): back to sign-in, saying `notice` */
+  signedOut: (notice: string) => void
 }
 
 const SharedContext = createContext<Shared | null>(null)
@@ -101,7 +103,12 @@ export function App() {
     isAdmin,
     mayReadWebhooks,
     mayWriteWebhooks: session.account.permissions.includes('webhooks:write'),
-    reveal: (name, value, kind = 'token') => setIssued({ name, value, kind })
+    reveal: (name, value, kind = 'token') => setIssued({ name, value, kind }),
+    signedOut: (notice) => {
+      setIssued(null)
+      setSession(null)
+      setNotice(notice)
+    }
   }
   const signOut = async () => {
     try {

@@ -58,7 +58,7 @@ const REVOKED_REASONS: Record<string, string> = {
   password_changed: 'revoked when the password was changed',
   account_disabled: 'revoked when the account was disabled',
   revoked_by_selector: 'revoked in a bulk clean-up by an administrator',
-  revoke_before: 'revoked in a bulk clean-up by an administrator'
+  revoke_before: 'revoked with every token of the account issued before a set time'
 }
 
 export function revokedReasonText(reason: string | null): string | null {

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
-import { api, call, type Token, type TokenState } from './api.ts'
+import { api, call, session as sessionApi, type Token, type TokenState } from './api.ts'
 import { Link, useShared } from './app.tsx'
 import { ErrorText, PasswordDialog } from './dialogs.tsx'
 import {
@@ -102,7 +102,7 @@ export function TokenCells(props: { token: Token }) {
 }
 
 export function TokensScreen() {
-  const { reveal } = useShared()
+  const { reveal, signedOut } = useShared()
   const [state, setState] = useState<'' | TokenState>('')
   const [use, setUse] = useState<'' | Use>('')
   const [search, setSearch] = useState('')
@@ -267,9 +267,17 @@ export function TokensScreen() {
         <RevokeBefore
           whose="your"
           watermark={null}
-          note="Sign-in sessions too: if this one started before that time, you are signed out."
-          revoke={(before, password) => call(api.POST('/v1/me/revoke-before', { body: { before, password } }))}
+          note="Sign-in sessions too: if this one started before that moment (always, for now), you are signed out."
+          revoke={(before, password) =>
+            call(api.POST('/v1/me/revoke-before', { body: before === undefined ? { password } : { before, password } }))
+          }
           onDone={async (done) => {
+            // this session too, if it was issued before that time: say what happened on the sign-in screen
+            const signedIn = await sessionApi.current().then(
+              () => true,
+              () => false
+            )
+            if (!signedIn) return signedOut(`${done} This session was issued before that, so you are signed out.`)
             setMessage(done)
             await refresh()
           }}

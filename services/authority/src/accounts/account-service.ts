@@ -362,11 +362,13 @@ export class AccountService {
    */
   async revokeBefore(
     id: string,
-    before: number,
+    /** unix ms; undefined = now */
+    at: number | undefined,
     caller: ActiveToken | null,
     actor: Actor
   ): Promise<{ tokensRevokedBefore: number; revoked: number }> {
     const now = this.#o.clock.now()
+    const before = at ?? now
     if (!Number.isFinite(before) || before > now)
       throw err.validation_failed('before must be a time in the past (or now)')
     const work = this.#o.db.transaction().execute(async (trx) => {

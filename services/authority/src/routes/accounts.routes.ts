@@ -302,7 +302,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       await confirm(deps, request, request.body.password)
       const r = await accounts.revokeBefore(
         request.params.id,
-        Date.parse(request.body.before),
+        request.body.before === undefined ? undefined : Date.parse(request.body.before),
         principalOf(request),
         actorOf(request)
       )

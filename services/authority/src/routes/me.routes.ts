@@ -150,7 +150,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) 
       // the account acting on itself: no privilege boundary to cross
       const r = await deps.accounts.revokeBefore(
         caller.accountId,
-        Date.parse(request.body.before),
+        request.body.before === undefined ? undefined : Date.parse(request.body.before),
         null,
         actorOf(request)
       )

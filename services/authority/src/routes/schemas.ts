@@ -265,10 +265,13 @@ export const RevokeResultSchema = Type.Object(
 
 export const RevokeBeforeBody = Type.Object(
   {
-    before: Type.String({
-      format: 'date-time',
-      description: 'tokens created before this time stop working; now or in the past; the watermark never moves back'
-    }),
+    before: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          "tokens created before this time stop working; now or in the past; left out: now, by the authority's clock (so a caller's clock running ahead cannot make it a time to come); the watermark never moves back"
+      })
+    ),
     password: ConfirmPassword
   },
   { additionalProperties: false, examples: [{ before: '2026-01-01T00:00:00Z', password: EXAMPLE.password }] }
