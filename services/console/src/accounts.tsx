@@ -348,13 +348,8 @@ export function AccountScreen(props: { id: string }) {
             {...(account.id === session.account.id
               ? { note: 'This is your own account: your sign-in session here ends too if it is older.' }
               : {})}
-            revoke={(before, password) =>
-              call(
-                api.POST('/v1/accounts/{id}/revoke-before', {
-                  params: { path: { id: account.id } },
-                  body: before === undefined ? { password } : { before, password }
-                })
-              )
+            revoke={(body) =>
+              call(api.POST('/v1/accounts/{id}/revoke-before', { params: { path: { id: account.id } }, body }))
             }
             onDone={async (done) => {
               setMessage(done)

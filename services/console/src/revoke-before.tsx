@@ -31,7 +31,8 @@ export function RevokeBefore(props: {
   watermark: string | null
   /** a sentence under the heading: what else happens (your own session ends, …) */
   note?: string
-  revoke: (before: string | undefined, password: string) => Promise<RevokeBeforeResult>
+  /** sends the request: `before` is left out for now */
+  revoke: (body: { before?: string; password: string }) => Promise<RevokeBeforeResult>
   onDone: (message: string) => void | Promise<void>
 }) {
   const [mode, setMode] = useState<'now' | 'time'>('now')
@@ -134,7 +135,8 @@ export function RevokeBefore(props: {
           danger
           onClose={() => setConfirming(null)}
           action={async (password) => {
-            const res = await props.revoke(confirming.before, password)
+            const { before } = confirming
+            const res = await props.revoke(before === undefined ? { password } : { before, password })
             setConfirming(null)
             await props.onDone(
               `Revoked ${plural(res.revoked, 'token')}; every token issued before ${moment(res.tokens_revoked_before)} stops working.`

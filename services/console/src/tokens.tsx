@@ -268,9 +268,7 @@ export function TokensScreen() {
           whose="your"
           watermark={null}
           note="Sign-in sessions too: if this one started before that moment (always, for now), you are signed out."
-          revoke={(before, password) =>
-            call(api.POST('/v1/me/revoke-before', { body: before === undefined ? { password } : { before, password } }))
-          }
+          revoke={(body) => call(api.POST('/v1/me/revoke-before', { body }))}
           onDone={async (done) => {
             // this session too, if it was issued before that time: say what happened on the sign-in screen
             const signedIn = await sessionApi.current().then(
